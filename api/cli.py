@@ -1,0 +1,86 @@
+"""`duka` command: serve the API, run migrations, manage the embedded database, run dev."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from api.core.settings import Settings, get_settings
+from api.db import migrate
+from api.db.embedded import for_state_dir
+from api.db.engine import resolve_database_url
+
+
+def _database_url(settings: Settings) -> str:
+    return asyncio.run(resolve_database_url(settings))
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    url = settings.sqlalchemy_url(_database_url(settings))
+    if args.downgrade:
+        migrate.downgrade(url, args.downgrade)
+    else:
+        migrate.upgrade(url)
+    print(f"[duka] migrations at {args.downgrade or migrate.head_revision()}", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if settings.database_url is None:
+        # Start the embedded server once here, not in every worker.
+        _database_url(settings)
+    uvicorn.run(
+        "api.asgi:app",
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=args.access_log,
+        proxy_headers=True,
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    embedded = for_state_dir(settings.state_dir, settings.embedded_pg_port)
+    if args.action == "start":
+        print(embedded.ensure_running())
+    elif args.action == "stop":
+        embedded.stop()
+    else:
+        print(settings.database_url.get_secret_value() if settings.database_url else embedded.url)
+    return 0
+
+
+def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
+    from api.dev import run_dev
+
+    return run_dev(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="duka", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="run the API with uvicorn")
+    p_serve.add_argument("--access-log", action="store_true")
+    p_serve.set_defaults(func=cmd_serve)
+    p_migrate = sub.add_parser("migrate", help="apply migrations (or --downgrade REV)")
+    p_migrate.add_argument("--downgrade", metavar="REV")
+    p_migrate.set_defaults(func=cmd_migrate)
+    p_db = sub.add_parser("db", help="the embedded PostgreSQL server")
+    p_db.add_argument("action", choices=["start", "stop", "url"])
+    p_db.set_defaults(func=cmd_db)
+    p_dev = sub.add_parser("dev", help="run the local stack in the foreground")
+    p_dev.set_defaults(func=cmd_dev)
+    args = parser.parse_args(argv)
+    result: int = args.func(get_settings(), args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,89 @@
+"""Domain exceptions. Services raise these; `api.core.problems` maps them to HTTP once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One bad value: where it is (a dotted field path, and a row for uploads) and why."""
+
+    field: str
+    message: str
+    row: int | None = None
+    code: str = "invalid"
+
+
+class DomainError(Exception):
+    """Base for expected failures; `slug`, `title` and `status` shape the problem document."""
+
+    slug = "domain-error"
+    title = "Request failed"
+    status = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFoundError(DomainError):
+    slug = "not-found"
+    title = "Resource not found"
+    status = 404
+
+
+class ConflictError(DomainError):
+    slug = "conflict"
+    title = "Conflict with the current state"
+    status = 409
+
+
+@dataclass
+class ValidationFailedError(DomainError):
+    """Input broke a rule that the schema alone cannot express (or an upload's rows did)."""
+
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+    slug = "validation-error"
+    title = "Your request is not valid"
+    status = 422
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, self.detail)
+
+
+class IdempotencyKeyReusedError(DomainError):
+    slug = "idempotency-key-reused"
+    title = "Idempotency-Key reused with a different request"
+    status = 422
+
+
+class IdempotencyKeyInFlightError(DomainError):
+    slug = "idempotency-key-in-flight"
+    title = "A request with this Idempotency-Key is still being processed"
+    status = 409
+
+
+class PayloadTooLargeError(DomainError):
+    slug = "payload-too-large"
+    title = "Request body too large"
+    status = 413
+
+
+class UnsupportedMediaTypeError(DomainError):
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+    status = 415
+
+
+class ServiceUnavailableError(DomainError):
+    slug = "service-unavailable"
+    title = "A dependency is unavailable"
+    status = 503
+
+
+class ForbiddenError(DomainError):
+    slug = "forbidden"
+    title = "Missing permission"
+    status = 403

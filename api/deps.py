@@ -1,0 +1,47 @@
+"""Annotated dependency aliases: the one place routes get their collaborators from."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from api.auth.principal import Principal, get_principal
+from api.core.settings import Settings, get_settings
+from api.customers.service import CustomerService
+from api.db.engine import Database
+from api.orders.service import OrderService
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_customer_service(db: DatabaseDep, settings: SettingsDep) -> CustomerService:
+    return CustomerService(db, settings)
+
+
+def get_order_service(db: DatabaseDep, settings: SettingsDep) -> OrderService:
+    return OrderService(db, settings)
+
+
+CustomerServiceDep = Annotated[CustomerService, Depends(get_customer_service)]
+OrderServiceDep = Annotated[OrderService, Depends(get_order_service)]
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=(
+            "Optional. A retried request with the same key (and the same body) returns the "
+            "first response and creates nothing new; a different body is refused with 422."
+        ),
+        examples=["3f1c0a2e-8b1d-4c59-9a37-5b0d2f1e7a10"],
+    ),
+]

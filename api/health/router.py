@@ -1,0 +1,49 @@
+"""Liveness and readiness. Readiness = the database answers and migrations are at head."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Connection
+
+from api.db import migrate
+from api.deps import DatabaseDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness: the process serves requests")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: database reachable and schema at the latest migration",
+    responses={503: {"description": "Not ready; `checks` says why."}},
+)
+async def readyz(db: DatabaseDep) -> Any:
+    head = migrate.head_revision()
+
+    def current(sync_conn: Connection) -> str | None:
+        return migrate.current_revision(sync_conn)
+
+    try:
+        async with db.autocommit() as conn:
+            revision = await conn.run_sync(current)
+    except Exception as exc:  # any failure to reach the database means not ready
+        return JSONResponse(
+            {"status": "unavailable", "checks": {"database": type(exc).__name__}},
+            status_code=503,
+        )
+    if revision != head:
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "checks": {"database": "ok", "migrations": f"at {revision}, head is {head}"},
+            },
+            status_code=503,
+        )
+    return {"status": "ok", "checks": {"database": "ok", "migrations": head}}

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db.base import Base, Timestamped
+
+
+class NotificationStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Notification(Timestamped, Base):
+    """Transactional outbox row: written in the same transaction as its order."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_order_id", "order_id"),
+        # The sender claims pending rows oldest first; a partial index keeps that scan small.
+        Index(
+            "ix_notifications_pending_created_at",
+            "created_at",
+            postgresql_where="status = 'pending'",
+        ),
+        Index(
+            "uq_notifications_provider_message_id",
+            "provider_message_id",
+            unique=True,
+            postgresql_where="provider_message_id IS NOT NULL",
+        ),
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'delivered', 'failed')", name="status_valid"
+        ),
+        CheckConstraint("channel IN ('sms')", name="channel_valid"),
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    )
+    channel: Mapped[str] = mapped_column(String(16), nullable=False, server_default="sms")
+    recipient: Mapped[str] = mapped_column(String(16), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

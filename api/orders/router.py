@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import AwareDatetime
+
+from api.auth.roles import require
+from api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from api.core.responses import problems
+from api.deps import IdempotencyKeyHeader, OrderServiceDep, PrincipalDep
+from api.orders.schemas import OrderCreate, OrderPage, OrderPublic
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+READ = [Depends(require("orders:read"))]
+WRITE = [Depends(require("orders:write"))]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=WRITE,
+    responses=problems(401, 403, 413, 415, 422),
+    summary="Create an order (and queue its SMS)",
+    description=(
+        "Stores the order and, in the same database statement, its SMS outbox row "
+        "(`notification.status` starts as `pending`). Name the customer by `customer_id` "
+        "or by `customer_code`."
+    ),
+)
+async def create_order(
+    body: OrderCreate,
+    service: OrderServiceDep,
+    principal: PrincipalDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> OrderPublic:
+    order, replayed = await service.create(body, principal, idempotency_key)
+    response.headers["Location"] = f"/api/v1/orders/{order.id}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return order
+
+
+@router.get("", dependencies=READ, responses=problems(401, 403, 422), summary="List orders")
+async def list_orders(
+    service: OrderServiceDep,
+    principal: PrincipalDep,
+    customer_id: uuid.UUID | None = None,
+    customer_code: Annotated[str | None, Query(max_length=32)] = None,
+    ordered_from: Annotated[
+        AwareDatetime | None, Query(description="Inclusive lower bound, with offset.")
+    ] = None,
+    ordered_to: Annotated[
+        AwareDatetime | None, Query(description="Exclusive upper bound, with offset.")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> OrderPage:
+    return await service.list(
+        principal,
+        customer_id=customer_id,
+        customer_code=customer_code,
+        ordered_from=ordered_from,
+        ordered_to=ordered_to,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.get(
+    "/{order_id}",
+    dependencies=READ,
+    responses=problems(401, 403, 404, 422),
+    summary="Get an order with its notification status",
+)
+async def get_order(
+    order_id: uuid.UUID, service: OrderServiceDep, principal: PrincipalDep
+) -> OrderPublic:
+    return await service.get(principal, order_id)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from api.core.types import Currency, CustomerCode, ItemName
+from api.notifications.schemas import NotificationPublic
+
+MAX_AMOUNT = Decimal("9999999999.99")
+
+Amount = Annotated[
+    Decimal,
+    Field(gt=0, le=MAX_AMOUNT, max_digits=12, decimal_places=2, allow_inf_nan=False),
+]
+
+
+class OrderCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_code": "CUST-0001",
+                    "item": "Maize flour 2kg",
+                    "quantity": 2,
+                    "amount": "1250.00",
+                    "currency": "KES",
+                    "ordered_at": "2026-11-26T14:05:00+03:00",
+                }
+            ]
+        },
+    )
+
+    customer_id: uuid.UUID | None = Field(default=None, description="Give this or customer_code.")
+    customer_code: CustomerCode | None = Field(default=None, description="Or the customer's code.")
+    item: ItemName = Field(description="What was ordered, 1-200 characters.")
+    quantity: int = Field(default=1, ge=1, le=1_000_000)
+    amount: Amount = Field(
+        description="Total, > 0, at most 2 decimals (a JSON string keeps it exact)."
+    )
+    currency: Currency | None = Field(default=None, description="ISO 4217; default KES.")
+    ordered_at: AwareDatetime | None = Field(
+        default=None, description="With a UTC offset; defaults to now."
+    )
+
+
+class OrderPublic(BaseModel):
+    id: uuid.UUID
+    reference: str = Field(description="Short human reference, as shown in the SMS.")
+    customer_id: uuid.UUID
+    customer_code: str
+    item: str
+    quantity: int
+    amount: Decimal
+    currency: str
+    ordered_at: datetime
+    created_at: datetime
+    created_by: str
+    notification: NotificationPublic | None
+
+
+class OrderPage(BaseModel):
+    items: list[OrderPublic]
+    next_cursor: str | None
