@@ -1,0 +1,86 @@
+"""Upload use cases: read and validate every row, then store all of them in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.auth.principal import Principal
+from api.core.settings import Settings
+from api.db.engine import Database
+from api.idempotency.service import run_once
+from api.uploads.copy import allow_bulk_statements
+from api.uploads.customer_rows import CustomerRows
+from api.uploads.customer_store import store_customers
+from api.uploads.exceptions import RowErrors
+from api.uploads.media import Upload
+from api.uploads.order_rows import OrderRows
+from api.uploads.order_store import store_orders
+from api.uploads.reading import read_upload
+from api.uploads.schemas import UploadFingerprint, UploadKind, UploadResult
+
+Action = Callable[[AsyncConnection], Awaitable[UploadResult]]
+
+
+class UploadService:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    async def customers(
+        self, upload: Upload, principal: Principal, idempotency_key: str | None
+    ) -> tuple[UploadResult, bool]:
+        rows = CustomerRows(self.settings)
+        errors = RowErrors()
+        digest = await read_upload(upload, rows, errors, self.settings.max_upload_rows)
+
+        async def action(conn: AsyncConnection) -> UploadResult:
+            created = await store_customers(conn, rows, errors)
+            return UploadResult(kind="customers", created=created)
+
+        return await self._run("customers", upload, digest, principal, idempotency_key, action)
+
+    async def orders(
+        self, upload: Upload, principal: Principal, idempotency_key: str | None
+    ) -> tuple[UploadResult, bool]:
+        # Rows without ordered_at share the upload's start time, as they share its request.
+        rows = OrderRows(self.settings, now=datetime.now(UTC))
+        errors = RowErrors()
+        digest = await read_upload(upload, rows, errors, self.settings.max_upload_rows)
+
+        async def action(conn: AsyncConnection) -> UploadResult:
+            created = await store_orders(conn, rows, errors, principal, self.settings)
+            return UploadResult(kind="orders", created=created)
+
+        return await self._run("orders", upload, digest, principal, idempotency_key, action)
+
+    async def _run(
+        self,
+        kind: UploadKind,
+        upload: Upload,
+        digest: str,
+        principal: Principal,
+        idempotency_key: str | None,
+        action: Action,
+    ) -> tuple[UploadResult, bool]:
+        """One transaction for the checks against stored data and every insert."""
+
+        async def bulk(conn: AsyncConnection) -> UploadResult:
+            await allow_bulk_statements(conn, self.settings.db_statement_timeout_ms)
+            return await action(conn)
+
+        if idempotency_key is None:
+            async with self.db.begin() as conn:
+                return await bulk(conn), False
+        fingerprint = UploadFingerprint(kind=kind, format=upload.format, sha256=digest)
+        return await run_once(
+            self.db,
+            principal,
+            f"uploads.{kind}",
+            idempotency_key,
+            fingerprint,
+            UploadResult,
+            bulk,
+        )

@@ -1,0 +1,90 @@
+"""The upload's SMS text is render()'s, for any template and any message."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from api.core.settings import Settings
+from api.notifications.template import OrderMessage, order_reference, render
+from api.uploads.sms import SmsTexts
+
+TEMPLATES = [
+    Settings().sms_template,
+    "",
+    "no placeholders at all",
+    "{order_ref}{order_ref} {amount}{amount}",
+    "{unknown} {item} {Item} { item } {{item}} {item",
+    "{customer_name}: {quantity} x {item} = {currency} {amount} @ {ordered_at} ({order_ref})",
+    "line one\nline two {ordered_at}\t{amount}",
+]
+ZONES = [
+    "Africa/Nairobi",
+    "UTC",
+    "Europe/London",
+    "Asia/Kathmandu",
+    "America/St_Johns",
+    "Pacific/Chatham",
+]
+NAMES = ["Jane", "{item}", "%s {amount}", 'O\'Brien, "Jim"', "\u202eevil", "漢字 😀", "{order_ref}"]
+
+
+def _messages(seed: int, count: int) -> list[OrderMessage]:
+    rnd = random.Random(seed)
+    start = datetime(1900, 1, 1, tzinfo=UTC)
+    span = int((datetime(2999, 12, 31, tzinfo=UTC) - start).total_seconds())
+    out = []
+    for _ in range(count):
+        cents = rnd.choice([1, 5, 99, 100, 123_456, 999_999_999_999, rnd.randrange(1, 10**12)])
+        out.append(
+            OrderMessage(
+                customer_name=rnd.choice(NAMES),
+                order_ref=order_reference(uuid.UUID(int=rnd.getrandbits(128)).hex),
+                quantity=rnd.randint(1, 1_000_000),
+                item=rnd.choice(NAMES),
+                currency=rnd.choice(["KES", "UGX", "USD"]),
+                amount=(Decimal(cents) / 100).quantize(Decimal("0.01")),
+                ordered_at=start + timedelta(seconds=rnd.randrange(span), microseconds=7),
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("zone", ZONES)
+def test_the_same_text_as_render(template: str, zone: str) -> None:
+    tz = ZoneInfo(zone)
+    texts = SmsTexts(template, tz)
+    seed = TEMPLATES.index(template) * 100 + ZONES.index(zone)
+    for i, m in enumerate(_messages(seed, 300)):
+        order_hex = uuid.UUID(int=i * 7919 + 1).hex
+        message = OrderMessage(
+            m.customer_name,
+            order_reference(order_hex),
+            m.quantity,
+            m.item,
+            m.currency,
+            m.amount,
+            m.ordered_at,
+        )
+        got = texts(
+            m.customer_name, order_hex, m.quantity, m.item, m.currency, m.amount, m.ordered_at
+        )
+        assert got == render(template, message, tz)
+
+
+def test_times_across_a_clock_change() -> None:
+    tz = ZoneInfo("Europe/London")
+    texts = SmsTexts("{ordered_at}", tz)
+    start = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    for minutes in range(0, 120, 7):
+        at = start + timedelta(minutes=minutes)
+        message = OrderMessage("x", "ORD-1", 1, "x", "KES", Decimal("1.00"), at)
+        assert texts("x", "0" * 32, 1, "x", "KES", Decimal("1.00"), at) == render(
+            "{ordered_at}", message, tz
+        )
