@@ -1,0 +1,1 @@
+"""Local stand-ins for production services (`make dev` and the test session), never prod."""
