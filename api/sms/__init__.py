@@ -1,0 +1,1 @@
+"""Sending SMS: the `SmsGateway` port, its outcome model, and the Africa's Talking adapter."""

@@ -1,0 +1,102 @@
+"""Sandbox controls under /_sandbox: faults (GET, POST to replace, DELETE to reset) and the
+inbox (JSON, HTML, DELETE to empty). Changes need a JSON body, which a foreign web page
+cannot send without a CORS preflight the sandbox never grants."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from at_sandbox.faults import FaultConfig
+from at_sandbox.inbox_html import HEADERS, render_inbox
+
+if TYPE_CHECKING:
+    from at_sandbox.state import SandboxState
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def _state(request: Request) -> SandboxState:
+    state: SandboxState = request.app.state.sandbox
+    return state
+
+
+def _faults_json(state: SandboxState) -> JSONResponse:
+    return JSONResponse(state.faults.config.model_dump(mode="json", by_alias=True))
+
+
+async def get_faults(request: Request) -> Response:
+    return _faults_json(_state(request))
+
+
+async def set_faults(request: Request) -> Response:
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return JSONResponse({"error": "send application/json"}, status_code=415)
+    try:
+        faults = FaultConfig.model_validate_json(await request.body())
+    except ValidationError as exc:
+        errors = [
+            {"loc": [str(part) for part in e["loc"]], "msg": e["msg"]}
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
+        return JSONResponse({"error": "invalid fault config", "errors": errors}, 400)
+    state = _state(request)
+    state.set_faults(faults)
+    return _faults_json(state)
+
+
+async def reset_faults(request: Request) -> Response:
+    state = _state(request)
+    state.reset_faults()
+    return _faults_json(state)
+
+
+def _query(request: Request) -> tuple[str | None, int]:
+    number = request.query_params.get("number") or None
+    raw = request.query_params.get("limit", "")
+    limit = int(raw) if raw.isdigit() else DEFAULT_LIMIT
+    return number, max(1, min(limit, MAX_LIMIT))
+
+
+async def get_inbox(request: Request) -> Response:
+    state = _state(request)
+    number, limit = _query(request)
+    messages = state.inbox.find(number=number, limit=limit)
+    return JSONResponse(
+        {
+            "count": state.inbox.count(number),
+            "acceptedTotal": state.inbox.accepted_total,
+            "evicted": state.inbox.evicted,
+            "messages": [m.to_json() for m in messages],
+        }
+    )
+
+
+async def get_inbox_html(request: Request) -> Response:
+    state = _state(request)
+    number, limit = _query(request)
+    page = render_inbox(
+        state.inbox.find(number=number, limit=limit), state.inbox.count(number), number
+    )
+    return HTMLResponse(page, headers=HEADERS)
+
+
+async def clear_inbox(request: Request) -> Response:
+    _state(request).inbox.clear()
+    return Response(status_code=204)
+
+
+def admin_routes() -> list[Route]:
+    return [
+        Route("/_sandbox/faults", get_faults, methods=["GET"]),
+        Route("/_sandbox/faults", set_faults, methods=["POST", "PUT"]),
+        Route("/_sandbox/faults", reset_faults, methods=["DELETE"]),
+        Route("/_sandbox/inbox", get_inbox, methods=["GET"]),
+        Route("/_sandbox/inbox", clear_inbox, methods=["DELETE"]),
+        Route("/_sandbox/inbox.html", get_inbox_html, methods=["GET"]),
+    ]
