@@ -1,0 +1,68 @@
+"""Fixtures for the operator's integration tests: the CRDs applied to the real kube-apiserver,
+a namespace per test, and the operator running in-process (kopf.testing.KopfRunner) against
+the session's real Keycloak."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kopf.testing import KopfRunner
+
+from api.devstack.keycloak import KeycloakServer
+from duka_operator.settings import get_operator_settings
+from tests.support.kube_apiserver import KubeApiServer
+
+CRDS = Path(__file__).parents[3] / "deploy/helm/duka/crds"
+# The realm file's operator client (deploy/keycloak/duka-realm.json): fake, for development.
+OPERATOR_CLIENT = "duka-operator"
+OPERATOR_SECRET = "dev-operator-secret-not-for-production"
+API = "/apis/duka.dev/v1alpha1/namespaces"
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout_s: float = 60) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def crds(kube_apiserver: KubeApiServer) -> KubeApiServer:
+    kube_apiserver.kubectl("apply", "--server-side", "-f", str(CRDS))
+    for crd in ("keycloakclients.duka.dev", "databaseconfigs.duka.dev"):
+        kube_apiserver.kubectl("wait", "--for=condition=Established", f"crd/{crd}", "--timeout=60s")
+    return kube_apiserver
+
+
+@pytest.fixture
+def namespace(crds: KubeApiServer) -> Iterator[str]:
+    name = f"op-{uuid.uuid4().hex[:8]}"
+    crds.http.post("/api/v1/namespaces", json={"metadata": {"name": name}}).raise_for_status()
+    yield name
+    crds.http.delete(f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture
+def operator(
+    crds: KubeApiServer, keycloak: KeycloakServer, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[KopfRunner]:
+    monkeypatch.setenv("KUBECONFIG", str(crds.kubeconfig))
+    monkeypatch.setenv("DUKA_OPERATOR_KEYCLOAK_URL", keycloak.base_url)
+    monkeypatch.setenv("DUKA_OPERATOR_KEYCLOAK_REALM", "duka")
+    monkeypatch.setenv("DUKA_OPERATOR_KEYCLOAK_CLIENT_ID", OPERATOR_CLIENT)
+    monkeypatch.setenv("DUKA_OPERATOR_KEYCLOAK_CLIENT_SECRET", OPERATOR_SECRET)
+    monkeypatch.setenv("DUKA_OPERATOR_DRIFT_INTERVAL_S", "2")
+    monkeypatch.setenv("DUKA_OPERATOR_RETRY_DELAY_S", "1")
+    get_operator_settings.cache_clear()
+    args = ["run", "-m", "duka_operator", "--standalone", f"--namespace={namespace}"]
+    with KopfRunner(args, timeout=60) as runner:
+        yield runner
+    get_operator_settings.cache_clear()

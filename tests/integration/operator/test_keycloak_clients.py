@@ -1,0 +1,168 @@
+"""KeycloakClient end to end: the operator (in-process) against the real kube-apiserver and
+the real Keycloak."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from kopf.testing import KopfRunner
+
+from api.devstack.keycloak import KeycloakServer
+from api.devstack.keycloak_api import AdminApi, client_credentials_grant
+from tests.integration.operator.conftest import API, wait_for
+from tests.support.kube_apiserver import KubeApiServer
+
+
+def apply_client(kube: KubeApiServer, ns: str, name: str, spec: dict[str, Any]) -> None:
+    body = {
+        "apiVersion": "duka.dev/v1alpha1",
+        "kind": "KeycloakClient",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+    kube.http.post(f"{API}/{ns}/keycloakclients", json=body).raise_for_status()
+
+
+def get_resource(kube: KubeApiServer, ns: str, name: str) -> dict[str, Any] | None:
+    answer = kube.http.get(f"{API}/{ns}/keycloakclients/{name}")
+    if answer.status_code == 404:
+        return None
+    answer.raise_for_status()
+    data: dict[str, Any] = answer.json()
+    return data
+
+
+def is_ready(kube: KubeApiServer, ns: str, name: str) -> dict[str, Any] | None:
+    body = get_resource(kube, ns, name)
+    if body and body.get("status", {}).get("phase") == "Ready":
+        return body
+    return None
+
+
+def find_client(admin: AdminApi, client_id: str) -> dict[str, Any] | None:
+    found = admin.get(f"/duka/clients?clientId={client_id}")
+    return found[0] if found else None
+
+
+def secret_data(kube: KubeApiServer, ns: str, name: str) -> dict[str, str] | None:
+    answer = kube.http.get(f"/api/v1/namespaces/{ns}/secrets/{name}")
+    if answer.status_code == 404:
+        return None
+    return {k: base64.b64decode(v).decode() for k, v in answer.json()["data"].items()}
+
+
+def test_client_is_created_restored_rotated_and_deleted(
+    operator: KopfRunner,
+    crds: KubeApiServer,
+    namespace: str,
+    keycloak: KeycloakServer,
+    keycloak_admin: AdminApi,
+) -> None:
+    client_id = f"op-test-{uuid.uuid4().hex[:8]}"
+    apply_client(
+        crds,
+        namespace,
+        "shop",
+        {
+            "realm": "duka",
+            "clientId": client_id,
+            "serviceAccount": True,
+            "redirectUris": ["https://shop.example.com/cb"],
+            "roles": ["reader"],
+            "credentialsSecret": "shop-credentials",
+        },
+    )
+    body = wait_for(lambda: is_ready(crds, namespace, "shop"), "the client to be Ready")
+    status = body["status"]
+    assert status["credentialsSecret"] == "shop-credentials"
+    assert status["issuer"] == keycloak.issuer()
+    assert {c["type"]: c["status"] for c in status["conditions"]}["Ready"] == "True"
+    assert "duka.dev/finalizer" in body["metadata"]["finalizers"]
+
+    client = find_client(keycloak_admin, client_id)
+    assert client is not None
+    assert client["id"] == status["keycloakId"]
+    assert client["serviceAccountsEnabled"] is True
+    roles = keycloak_admin.get(f"/duka/clients/{client['id']}/roles")
+    assert [r["name"] for r in roles] == ["reader"]
+
+    secret = crds.http.get(f"/api/v1/namespaces/{namespace}/secrets/shop-credentials").json()
+    assert secret["metadata"]["ownerReferences"][0]["uid"] == body["metadata"]["uid"]
+    data = secret_data(crds, namespace, "shop-credentials")
+    assert data is not None
+    # The written credentials really work against Keycloak.
+    token = client_credentials_grant(keycloak.issuer(), client_id, data["client-secret"])
+    assert token["access_token"]
+
+    # Drift: someone edits the client in Keycloak; the timer restores it.
+    keycloak_admin.put(
+        f"/duka/clients/{client['id']}",
+        {**client, "redirectUris": ["https://evil.example.com/*"], "serviceAccountsEnabled": False},
+    )
+    wait_for(
+        lambda: (
+            (c := find_client(keycloak_admin, client_id))
+            and c["redirectUris"] == ["https://shop.example.com/cb"]
+            and c["serviceAccountsEnabled"]
+        ),
+        "the drift timer to restore the client",
+    )
+
+    # Rotation on request, by annotation.
+    crds.http.patch(
+        f"{API}/{namespace}/keycloakclients/shop",
+        json={"metadata": {"annotations": {"duka.dev/rotate-credentials": "1"}}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    ).raise_for_status()
+    wait_for(
+        lambda: (
+            (d := secret_data(crds, namespace, "shop-credentials"))
+            and d["client-secret"] != data["client-secret"]
+        ),
+        "a rotated secret",
+    )
+
+    crds.http.delete(f"{API}/{namespace}/keycloakclients/shop").raise_for_status()
+    wait_for(lambda: get_resource(crds, namespace, "shop") is None, "the finalizer's release")
+    assert find_client(keycloak_admin, client_id) is None
+
+
+def test_retain_policy_keeps_the_keycloak_client(
+    operator: KopfRunner, crds: KubeApiServer, namespace: str, keycloak_admin: AdminApi
+) -> None:
+    client_id = f"op-keep-{uuid.uuid4().hex[:8]}"
+    apply_client(
+        crds,
+        namespace,
+        "web",
+        {"realm": "duka", "clientId": client_id, "publicClient": True, "deletionPolicy": "Retain"},
+    )
+    body = wait_for(lambda: is_ready(crds, namespace, "web"), "the public client to be Ready")
+    assert body["status"].get("credentialsSecret") is None
+    client = find_client(keycloak_admin, client_id)
+    assert client is not None
+    assert client["publicClient"] is True
+    crds.http.delete(f"{API}/{namespace}/keycloakclients/web").raise_for_status()
+    wait_for(lambda: get_resource(crds, namespace, "web") is None, "the finalizer's release")
+    assert find_client(keycloak_admin, client_id) is not None
+    keycloak_admin.delete(f"/duka/clients/{client['id']}")
+
+
+def test_spec_the_operator_rejects_fails_with_a_message(
+    operator: KopfRunner, crds: KubeApiServer, namespace: str
+) -> None:
+    apply_client(crds, namespace, "other", {"realm": "master", "clientId": "x"})
+    body = wait_for(
+        lambda: (
+            (b := get_resource(crds, namespace, "other"))
+            and b.get("status", {}).get("phase") == "Failed"
+            and b
+        ),
+        "the Failed phase",
+    )
+    degraded = {c["type"]: c for c in body["status"]["conditions"]}["Degraded"]
+    assert degraded["status"] == "True"
+    assert degraded["reason"] == "InvalidSpec"
+    assert "manages realm 'duka' only" in degraded["message"]
