@@ -1,0 +1,1 @@
+"""Duka's benchmark harness: `make bench` (see docs/benchmarks.md). Scripts, not tests."""

@@ -1,0 +1,202 @@
+"""`make bench`: every phase in one run, against the benchmark's own PostgreSQL.
+
+Phases (BENCH_PHASES picks a subset): pgbench baseline, Duka under wrk and at a fixed
+rate, the lean app likewise, and the bulk upload against raw COPY. Results go to
+bench/results/<timestamp>.json (and latest.json); the markdown summary is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.config import ORDERS_PATH, RESULTS_DIR, UPLOAD_PATH, BenchConfig
+from bench.database import BenchDatabase
+from bench.issuer import BenchIssuer
+from bench.machine import load_average, machine_info
+from bench.pgbench import pgbench_version, run_pgbench
+from bench.report import markdown, summarize
+from bench.servers import Server, check_port_free, duka_command, lean_command, running
+from bench.upload import duka_upload, raw_copy, write_copy_files, write_upload_csv
+from bench.wrk import run_wrk, wrk_version
+
+WARMUP_UPLOAD_ROWS = 500
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def fixed_rate(server: Server, config: BenchConfig, rate: float, token: str) -> dict[str, Any]:
+    # Its own process, so the generator's event loop never shares a GIL with anything here.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.fixed_rate",
+            "--url",
+            server.base_url + ORDERS_PATH,
+            "--rate",
+            f"{rate:.1f}",
+            "--duration",
+            str(config.duration_s),
+            "--connections",
+            str(config.fixed_rate_connections),
+            "--customers",
+            str(config.customers),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "BENCH_TOKEN": token},
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def load_server(
+    server: Server, db: BenchDatabase, config: BenchConfig, token: str
+) -> dict[str, Any]:
+    log(f"{server.name}: warm-up {config.warmup_s}s")
+    run_wrk(server.base_url, max(config.levels), config.warmup_s, config.customers, token)
+    runs: list[dict[str, Any]] = []
+    for level in config.levels:
+        db.clear_orders()
+        log(f"{server.name}: wrk {level} connections, {config.duration_s}s")
+        load_before = load_average()
+        run: dict[str, Any] = dict(
+            run_wrk(server.base_url, level, config.duration_s, config.customers, token)
+        )
+        run["load_average_before"] = load_before
+        runs.append(run)
+        errors = sum(run["errors"].values())
+        log(f"  {run['ok_rps']:.0f} req/s, p99 {run['latency_ms']['p99']:.1f} ms, {errors} errors")
+    peak = max(float(r["ok_rps"]) for r in runs)
+    rate = peak * config.fixed_rate_fraction
+    fixed = None
+    if rate > 0:
+        db.clear_orders()
+        log(f"{server.name}: fixed rate {rate:.0f} req/s, {config.duration_s}s")
+        fixed = fixed_rate(server, config, rate, token)
+        log(f"  p99 {fixed['latency_ms']['p99']:.1f} ms, {fixed['ok']} ok")
+    return {"closed_loop": runs, "fixed_rate": fixed}
+
+
+def pgbench_phase(db: BenchDatabase, config: BenchConfig) -> list[dict[str, Any]]:
+    run_pgbench(db.server, max(config.levels), config.warmup_s, config.customers)
+    runs: list[dict[str, Any]] = []
+    for level in config.levels:
+        db.clear_orders()
+        log(f"pgbench: {level} clients, {config.duration_s}s")
+        load_before = load_average()
+        run: dict[str, Any] = dict(
+            run_pgbench(db.server, level, config.duration_s, config.customers)
+        )
+        run["load_average_before"] = load_before
+        runs.append(run)
+        log(f"  {run['tps']:.0f} tps, p99 {run['latency_ms']['p99']:.1f} ms")
+    return runs
+
+
+def upload_phase(
+    server: Server, db: BenchDatabase, config: BenchConfig, token: str
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="duka-bench-upload-") as tmp:
+        source, orders, notes = Path(tmp, "orders.csv"), Path(tmp, "o.csv"), Path(tmp, "n.csv")
+        write_upload_csv(source, config.upload_rows, config.customers)
+        write_copy_files(db, source, orders, notes, config.upload_rows)
+        url = server.base_url + UPLOAD_PATH
+        # A small untimed upload first, so that both workers' first-use costs (imports,
+        # statement compilation) stay out of the measurement, as wrk's warm-up does.
+        warm = Path(tmp, "warm.csv")
+        write_upload_csv(warm, WARMUP_UPLOAD_ROWS, config.customers)
+        for _ in range(config.workers):
+            duka_upload(db, url, token, warm, WARMUP_UPLOAD_ROWS)
+        log(f"upload: {config.upload_rows} rows to Duka")
+        duka = duka_upload(db, url, token, source, config.upload_rows)
+        log(f"  {duka.get('rows_per_s', 0):,.0f} rows/s {duka.get('note', '')}")
+        log("upload: raw COPY baseline")
+        copy = raw_copy(db, orders, notes, config.upload_rows)
+        log(f"  {copy['rows_per_s']:,.0f} rows/s")
+    return {"duka": dict(duka), "raw_copy": dict(copy)}
+
+
+def run_phases(
+    config: BenchConfig,
+    db: BenchDatabase,
+    issuer: BenchIssuer,
+    results: dict[str, Any],
+    save: Callable[[], None],
+) -> None:
+    token = issuer.token()
+    if "pgbench" in config.phases:
+        results["pgbench"] = pgbench_phase(db, config)
+        save()
+    if "duka" in config.phases or "upload" in config.phases:
+        # One Duka server for both phases: a start costs more than it should on a loaded
+        # 2-core machine (see docs/benchmarks.md), and the upload then meets a warm server.
+        command = duka_command(config, db.url, issuer.issuer)
+        with running("duka", command, config.duka_port, "/healthz") as server:
+            if "duka" in config.phases:
+                results["duka"] = load_server(server, db, config, token)
+                save()
+            if "upload" in config.phases:
+                results["upload"] = upload_phase(server, db, config, token)
+                save()
+    if "lean" in config.phases:
+        command = lean_command(config, db.url)
+        with running("lean", command, config.lean_port, "/healthz") as server:
+            results["lean"] = load_server(server, db, config, token)
+        save()
+
+
+def main() -> int:
+    config = BenchConfig.from_env()
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    for port in (config.issuer_port, config.duka_port, config.lean_port):
+        check_port_free(port)
+    issuer = BenchIssuer(config.issuer_port)
+    db = BenchDatabase(config)
+    results: dict[str, Any] = {}
+
+    def save() -> None:
+        results["summary"] = summarize(results)
+        text = json.dumps(results, indent=2, default=str)
+        out.write_text(text)
+        (RESULTS_DIR / "latest.json").write_text(text)
+
+    try:
+        db.start()
+        db.reset()
+        results["meta"] = {
+            **machine_info(),
+            "postgres": db.server_version(),
+            "wrk": wrk_version(),
+            "pgbench": pgbench_version(db.server),
+            "jwt_rs256_verify_us": issuer.verify_cost_us(),
+        }
+        results["config"] = {**asdict(config), "pg_data_dir": str(config.pg_data_dir)}
+        with issuer.serving():
+            run_phases(config, db, issuer, results, save)
+        save()
+    finally:
+        if not config.keep_postgres:
+            db.stop()
+    summary = markdown(results)
+    out.with_suffix(".md").write_text(summary)
+    log(f"results: {out}")
+    print(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

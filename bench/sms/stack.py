@@ -1,0 +1,101 @@
+"""The processes one Order SMS benchmark run needs: its own embedded PostgreSQL (port
+54343), a Prefect server on it, the Africa's Talking sandbox, and the SMS runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from api.core.settings import Settings
+from api.db import migrate
+from api.db.embedded import EmbeddedPostgres
+from flows.prefect_server import PrefectServer, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_PORT = 54343
+API_KEY = "bench-key"
+
+
+@dataclass
+class Stack:
+    pg: EmbeddedPostgres
+    prefect: PrefectServer
+    sandbox_url: str
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    runner: subprocess.Popen[bytes] | None = None
+
+    def runner_env(self, **sms: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DUKA_DATABASE_URL": self.pg.url,
+            "DUKA_AT_API_KEY": API_KEY,
+            "DUKA_AT_BASE_URL": self.sandbox_url,
+            "DUKA_SMS_SWEEP_INTERVAL_S": "10",
+            **{f"DUKA_SMS_{k.upper()}": v for k, v in sms.items()},
+            **self.prefect.client_env(),
+        }
+
+    def start_runner(self, **sms: str) -> None:
+        self.stop_runner()
+        self.runner = subprocess.Popen(
+            [sys.executable, "-m", "flows"],
+            env=self.runner_env(**sms),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def stop_runner(self) -> None:
+        if self.runner is not None:
+            self.runner.terminate()
+            self.runner.wait(timeout=60)
+            self.runner = None
+
+    def stop(self) -> None:
+        self.stop_runner()
+        for process in self.processes:
+            process.terminate()
+            process.wait(timeout=20)
+        self.prefect.stop()
+        self.pg.stop()
+
+
+def start_stack() -> Stack:
+    pg = EmbeddedPostgres(
+        data_dir=ROOT / ".state" / "bench-sms-postgres" / "data",
+        port=PG_PORT,
+        database="duka_bench_sms",
+    )
+    pg.ensure_running()
+    migrate.upgrade(Settings(database_url=pg.url).sqlalchemy_url(pg.url))
+    prefect = PrefectServer(
+        database_url=pg.url.rsplit("/", 1)[0] + "/prefect_bench",
+        home=ROOT / ".state" / "bench-sms-prefect",
+        ui=False,
+        all_services=False,
+    )
+    prefect.start()
+    port = free_port()
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "at_sandbox", "--port", str(port), "--api-key", API_KEY],
+        env={**os.environ, "AT_SANDBOX_LOG_LEVEL": "warning"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    stack = Stack(pg, prefect, f"http://127.0.0.1:{port}", [sandbox])
+    prefect.wait_ready()
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{stack.sandbox_url}/_sandbox/health", timeout=1).raise_for_status()
+            break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    return stack
