@@ -7,27 +7,28 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from api.auth.principal import Principal, get_principal
-from api.core.settings import Settings, get_settings
+from api.core.settings import Settings, app_settings
 from api.customers.service import CustomerService
 from api.db.engine import Database
 from api.orders.service import OrderService
 
 
-def get_database(request: Request) -> Database:
+# Async on purpose: a plain `def` dependency costs a thread-pool round trip per request.
+async def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_customer_service(db: DatabaseDep, settings: SettingsDep) -> CustomerService:
+async def get_customer_service(db: DatabaseDep, settings: SettingsDep) -> CustomerService:
     return CustomerService(db, settings)
 
 
-def get_order_service(db: DatabaseDep, settings: SettingsDep) -> OrderService:
+async def get_order_service(db: DatabaseDep, settings: SettingsDep) -> OrderService:
     return OrderService(db, settings)
 
 

@@ -83,6 +83,19 @@ class ServiceUnavailableError(DomainError):
     status = 503
 
 
+class AuthenticationError(DomainError):
+    """No bearer token, or one the API refuses (answered with an RFC 6750 challenge)."""
+
+    slug = "unauthorized"
+    title = "Authentication required"
+    status = 401
+
+    def __init__(self, detail: str, *, token_given: bool = True) -> None:
+        super().__init__(detail)
+        # Without a token the challenge names no error (RFC 6750 section 3.1).
+        self.token_given = token_given
+
+
 class ForbiddenError(DomainError):
     slug = "forbidden"
     title = "Missing permission"

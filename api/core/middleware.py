@@ -153,10 +153,21 @@ class JsonContentTypeMiddleware:
             and not scope["path"].startswith(self.exempt_prefixes)
         ):
             content_type = b""
+            # A request without a body (an action such as .../retry) has no media type to
+            # check: no Content-Length (or 0) and no Transfer-Encoding.
+            has_body = False
             for name, value in scope.get("headers", ()):
                 if name == b"content-type":
                     content_type = value.split(b";", 1)[0].strip().lower()
-            if content_type != b"application/json" and not content_type.endswith(b"+json"):
+                elif name == b"transfer-encoding" or (
+                    name == b"content-length" and value.strip() != b"0"
+                ):
+                    has_body = True
+            if (
+                has_body
+                and content_type != b"application/json"
+                and not content_type.endswith(b"+json")
+            ):
                 shown = content_type.decode("latin-1") or "none"
                 await _send_problem(
                     send,

@@ -15,7 +15,14 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.core.errors import DomainError, FieldError, ServiceUnavailableError, ValidationFailedError
+from api.core.errors import (
+    AuthenticationError,
+    DomainError,
+    FieldError,
+    ForbiddenError,
+    ServiceUnavailableError,
+    ValidationFailedError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +88,17 @@ def request_validation_errors(exc: RequestValidationError) -> list[FieldError]:
         message = str(err.get("msg", "invalid value"))
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
-        out.append(
-            FieldError(
-                field=_field_path(err.get("loc", ())),
-                message=message,
-                code=str(err.get("type", "invalid")),
-            )
-        )
+        code = str(err.get("type", "invalid"))
+        loc = tuple(err.get("loc", ()))
+        field = _field_path(loc)
+        if code == "json_invalid":
+            # FastAPI puts the character offset where a field name belongs; the fault is in
+            # the body as a whole.
+            reason = (err.get("ctx") or {}).get("error", "invalid syntax")
+            where = f" at character {loc[1]}" if len(loc) > 1 else ""
+            message = f"the body is not valid JSON: {reason}{where}"
+            field = "body"
+        out.append(FieldError(field=field, message=message, code=code))
     return out
 
 
@@ -99,11 +110,33 @@ def _is_database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, psycopg.OperationalError | OSError)
 
 
+AUTH_REALM = "duka"
+
+
+def _challenge_text(text: str) -> str:
+    # RFC 6750 allows printable ASCII except the double quote and the backslash.
+    return "".join(c for c in text if " " <= c <= "~" and c not in '"\\')
+
+
+def _domain_headers(exc: DomainError) -> dict[str, str] | None:
+    if isinstance(exc, ServiceUnavailableError):
+        return {"Retry-After": "5"}
+    if isinstance(exc, AuthenticationError):
+        challenge = f'Bearer realm="{AUTH_REALM}"'
+        if exc.token_given:
+            challenge += (
+                f', error="invalid_token", error_description="{_challenge_text(exc.detail)}"'
+            )
+        return {"WWW-Authenticate": challenge}
+    if isinstance(exc, ForbiddenError):
+        return {"WWW-Authenticate": f'Bearer realm="{AUTH_REALM}", error="insufficient_scope"'}
+    return None
+
+
 def install(app: FastAPI) -> None:
     async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
         errors = exc.errors if isinstance(exc, ValidationFailedError) else None
-        headers = {"Retry-After": "5"} if isinstance(exc, ServiceUnavailableError) else None
         return problem_response(
             request,
             status=exc.status,
@@ -111,7 +144,7 @@ def install(app: FastAPI) -> None:
             title=exc.title,
             detail=exc.detail,
             errors=errors,
-            headers=headers,
+            headers=_domain_headers(exc),
         )
 
     async def on_request_validation(request: Request, exc: Exception) -> JSONResponse:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, PostgresDsn, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.requests import Request
 
 
 class Settings(BaseSettings):
@@ -51,10 +52,6 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Explicit CORS allow-list (JSON list of origins)."
     )
-    dev_principal_subject: str = Field(
-        default="dev-user",
-        description="Subject used for created_by until OIDC is configured (development only).",
-    )
     sms_template: str = Field(
         default=(
             "Hi {customer_name}, we received your order {order_ref}: {quantity} x {item}, "
@@ -64,6 +61,79 @@ class Settings(BaseSettings):
     )
     display_timezone: str = Field(
         default="Africa/Nairobi", description="Time zone for times shown in SMS text."
+    )
+    at_username: str = Field(
+        default="sandbox",
+        min_length=1,
+        description="Africa's Talking username; 'sandbox' means AT's sandbox environment.",
+    )
+    at_api_key: SecretStr | None = Field(
+        default=None, description="Africa's Talking API key. Unset: SMS sending is disabled."
+    )
+    at_sender_id: str | None = Field(
+        default=None,
+        max_length=11,
+        description="Registered alphanumeric sender id or short code; unset: AT's default.",
+    )
+    at_base_url: str | None = Field(
+        default=None,
+        description=(
+            "Africa's Talking API root, e.g. http://127.0.0.1:8025 for the local sandbox "
+            "(python -m at_sandbox). Unset: AT's own host for the username. "
+            "Plain http is accepted on loopback only."
+        ),
+    )
+    at_timeout_s: float = Field(
+        default=10.0, gt=0, le=60, description="Read timeout of one send (connect: 3 s)."
+    )
+    at_max_concurrency: int = Field(
+        default=8, ge=1, le=64, description="Sends in flight at once (worker threads)."
+    )
+    at_callback_secret: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description=(
+            "Shared secret of the delivery-report callback: the password of its HTTP basic "
+            "auth, or the last segment of its URL (see docs/notifications.md). Unset: the "
+            "callback answers 404."
+        ),
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description=(
+            "OpenID Connect issuer whose access tokens the API accepts, exactly as the tokens' "
+            "`iss` says (e.g. https://sso.example.com/realms/duka). Unset: the Keycloak that "
+            "`make dev` starts, http://127.0.0.1:DUKA_OIDC_DEV_PORT/realms/duka (set it in "
+            "production: nothing answers there and every request gets 503)."
+        ),
+    )
+    oidc_audience: str = Field(
+        default="duka-api", min_length=1, description="Value the tokens' `aud` must contain."
+    )
+    oidc_docs_client_id: str = Field(
+        default="duka-swagger",
+        min_length=1,
+        description="Public client that Swagger UI logs in with (Authorization Code + PKCE).",
+    )
+    oidc_leeway_s: int = Field(
+        default=10, ge=0, le=120, description="Clock skew tolerated on exp, nbf and iat."
+    )
+    oidc_jwks_ttl_s: float = Field(
+        default=300,
+        gt=0,
+        description="Age after which the issuer's keys are fetched again (a removed key stops "
+        "working within this time).",
+    )
+    oidc_jwks_min_refresh_s: float = Field(
+        default=10,
+        ge=0,
+        description="Least time between two key fetches that unknown key ids trigger.",
+    )
+    oidc_http_timeout_s: float = Field(
+        default=5, gt=0, le=60, description="Timeout of one discovery or key fetch."
+    )
+    oidc_dev_port: int = Field(
+        default=8180, ge=1024, le=65535, description="HTTP port of the Keycloak `make dev` runs."
     )
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=8000, ge=1, le=65535)
@@ -87,6 +157,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def oidc_issuer_url(self) -> str:
+        """The configured issuer, or the development Keycloak's realm."""
+        return self.oidc_issuer or f"http://127.0.0.1:{self.oidc_dev_port}/realms/duka"
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.display_timezone)
 
@@ -102,3 +177,13 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+async def app_settings(request: Request) -> Settings:
+    """The settings the running application was built with (`create_app` stores them).
+
+    Routes depend on this rather than on an override of `get_settings`: any entry in
+    `dependency_overrides` makes FastAPI re-analyse dependencies on every request.
+    """
+    settings: Settings = request.app.state.settings
+    return settings

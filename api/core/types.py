@@ -17,10 +17,14 @@ def _strip(value: object) -> object:
 
 def _no_control_characters(value: str) -> str:
     # Cc covers NUL, newlines, escapes and DEL; format characters (Cf, such as direction
-    # overrides) are legitimate in names and are stored verbatim.
+    # overrides) are legitimate in names and are stored verbatim. A lone surrogate (Cs, from
+    # a JSON "\ud800" escape) is not text at all: it cannot be encoded for the database.
     for ch in value:
-        if unicodedata.category(ch) == "Cc":
+        category = unicodedata.category(ch)
+        if category == "Cc":
             raise ValueError(f"must not contain control characters (found U+{ord(ch):04X})")
+        if category == "Cs":
+            raise ValueError(f"must not contain unpaired surrogates (found U+{ord(ch):04X})")
     return value
 
 
@@ -31,6 +35,8 @@ Name = Annotated[
     AfterValidator(_no_control_characters),
 ]
 ItemName = Name
+# Free text in query strings (searches): any length rule comes from the Query() next to it.
+SearchText = Annotated[str, AfterValidator(_no_control_characters)]
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 CustomerCode = Annotated[

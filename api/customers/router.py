@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from api.auth.roles import require
 from api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from api.core.responses import problems
+from api.core.types import CODE_PATTERN, SearchText
 from api.customers.schemas import CustomerCreate, CustomerPage, CustomerPublic, CustomerUpdate
 from api.deps import CustomerServiceDep, IdempotencyKeyHeader, PrincipalDep
 
@@ -42,9 +43,13 @@ async def create_customer(
 async def list_customers(
     service: CustomerServiceDep,
     principal: PrincipalDep,
-    code: Annotated[str | None, Query(max_length=32, description="Exact code, any case.")] = None,
+    code: Annotated[
+        str | None,
+        Query(max_length=32, pattern=CODE_PATTERN, description="Exact code, any case."),
+    ] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="Name contains (any case).")
+        SearchText | None,
+        Query(min_length=1, max_length=100, description="Name contains (any case)."),
     ] = None,
     cursor: Annotated[str | None, Query(max_length=512, description="From `next_cursor`.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -55,11 +60,13 @@ async def list_customers(
 @router.get(
     "/by-code/{code}",
     dependencies=READ,
-    responses=problems(401, 403, 404),
+    responses=problems(401, 403, 404, 422),
     summary="Get a customer by code",
 )
 async def get_customer_by_code(
-    code: str, service: CustomerServiceDep, principal: PrincipalDep
+    code: Annotated[str, Path(max_length=32, pattern=CODE_PATTERN)],
+    service: CustomerServiceDep,
+    principal: PrincipalDep,
 ) -> CustomerPublic:
     return await service.get_by_code(principal, code)
 

@@ -24,7 +24,12 @@ from api.customers.models import Customer
 from api.customers.phone import InvalidPhoneError, normalize_phone, phone_field_error
 from api.customers.schemas import CustomerCreate, CustomerPage, CustomerPublic, CustomerUpdate
 from api.db.engine import Database
-from api.db.errors import FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, sqlstate
+from api.db.errors import (
+    FOREIGN_KEY_VIOLATION,
+    RESTRICT_VIOLATION,
+    UNIQUE_VIOLATION,
+    sqlstate,
+)
 from api.idempotency.service import run_once
 from api.orders.models import Order
 
@@ -205,7 +210,7 @@ class CustomerService:
                     raise CustomerHasOrdersError
         except IntegrityError as exc:
             # An order committed between our check and the delete: the FK refuses it.
-            if sqlstate(exc) == FOREIGN_KEY_VIOLATION:
+            if sqlstate(exc) in (RESTRICT_VIOLATION, FOREIGN_KEY_VIOLATION):
                 raise CustomerHasOrdersError from exc
             raise
 

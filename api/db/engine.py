@@ -33,7 +33,10 @@ class Database:
             pool_pre_ping=False,
             connect_args={
                 "connect_timeout": settings.db_connect_timeout_s,
-                "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+                # UTC sessions: timestamps read back look the same whatever the server's zone.
+                "options": (
+                    f"-c statement_timeout={settings.db_statement_timeout_ms} -c TimeZone=UTC"
+                ),
                 "application_name": "duka",
             },
         )

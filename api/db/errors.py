@@ -6,6 +6,8 @@ from sqlalchemy.exc import DBAPIError
 
 UNIQUE_VIOLATION = "23505"
 FOREIGN_KEY_VIOLATION = "23503"
+# What an ON DELETE RESTRICT foreign key raises (NO ACTION raises FOREIGN_KEY_VIOLATION).
+RESTRICT_VIOLATION = "23001"
 
 
 def sqlstate(exc: DBAPIError) -> str | None:

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime
 from api.auth.roles import require
 from api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from api.core.responses import problems
+from api.core.types import CODE_PATTERN
 from api.deps import IdempotencyKeyHeader, OrderServiceDep, PrincipalDep
 from api.orders.schemas import OrderCreate, OrderPage, OrderPublic
 
@@ -49,7 +50,7 @@ async def list_orders(
     service: OrderServiceDep,
     principal: PrincipalDep,
     customer_id: uuid.UUID | None = None,
-    customer_code: Annotated[str | None, Query(max_length=32)] = None,
+    customer_code: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
     ordered_from: Annotated[
         AwareDatetime | None, Query(description="Inclusive lower bound, with offset.")
     ] = None,

@@ -1,21 +1,40 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.core.types import Currency, CustomerCode, ItemName
 from api.notifications.schemas import NotificationPublic
 
 MAX_AMOUNT = Decimal("9999999999.99")
+_CENTS = Decimal("0.01")
+# Times far enough out overflow Python's datetime when shown in the SMS's time zone.
+EARLIEST_ORDERED_AT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_ORDERED_AT = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def _to_cents(value: Decimal) -> Decimal:
+    # "1250", "1250.0" and "1.25E+3" are one amount: answer (and fingerprint) it the way the
+    # database stores it, so a created order and the same order read back look the same.
+    return value.quantize(_CENTS)
+
+
+def _utc_in_range(value: datetime) -> datetime:
+    if not EARLIEST_ORDERED_AT <= value < LATEST_ORDERED_AT:
+        raise ValueError("must be between 1900-01-01 and 2999-12-31")
+    return value.astimezone(UTC)
+
 
 Amount = Annotated[
     Decimal,
     Field(gt=0, le=MAX_AMOUNT, max_digits=12, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(_to_cents),
 ]
+OrderedAt = Annotated[AwareDatetime, AfterValidator(_utc_in_range)]
 
 
 class OrderCreate(BaseModel):
@@ -43,8 +62,8 @@ class OrderCreate(BaseModel):
         description="Total, > 0, at most 2 decimals (a JSON string keeps it exact)."
     )
     currency: Currency | None = Field(default=None, description="ISO 4217; default KES.")
-    ordered_at: AwareDatetime | None = Field(
-        default=None, description="With a UTC offset; defaults to now."
+    ordered_at: OrderedAt | None = Field(
+        default=None, description="With a UTC offset; defaults to now. Answered in UTC."
     )
 
 

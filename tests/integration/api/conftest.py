@@ -1,0 +1,109 @@
+"""Helpers for the API integration tests: apps with changed settings, and quick factories."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from api.core.settings import Settings
+from api.db.engine import Database
+from api.main import create_app
+
+if TYPE_CHECKING:
+    from tests.support.keycloak import Tokens
+
+JsonObject = dict[str, Any]
+
+
+class ClientFactory(Protocol):
+    def __call__(self, **overrides: Any) -> httpx.AsyncClient: ...
+
+
+@pytest.fixture
+async def client_for(
+    settings: Settings, db: Database, tokens: Tokens
+) -> AsyncIterator[ClientFactory]:
+    """Clients (sending the demo admin's token, like `client`) for apps built with changed
+    settings, on the same (emptied) test database."""
+    made: list[httpx.AsyncClient] = []
+
+    def make(**overrides: Any) -> httpx.AsyncClient:
+        app = create_app(settings.model_copy(update=overrides))
+        app.state.db = db
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        c = httpx.AsyncClient(
+            transport=transport, base_url="http://duka.test", auth=tokens.auth("admin")
+        )
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        await c.aclose()
+
+
+@pytest.fixture
+def new_customer(client: httpx.AsyncClient) -> Callable[..., Awaitable[JsonObject]]:
+    """POST a customer (defaults fill what is not given) and return its JSON."""
+
+    async def make(**fields: Any) -> JsonObject:
+        body = {"name": "Jane Wanjiku", "phone": "0712345678", **fields}
+        r = await client.post("/api/v1/customers", json=body)
+        assert r.status_code == 201, r.text
+        data: JsonObject = r.json()
+        return data
+
+    return make
+
+
+@pytest.fixture
+def new_order(client: httpx.AsyncClient) -> Callable[..., Awaitable[JsonObject]]:
+    """POST an order for a customer id (defaults fill what is not given) and return its JSON."""
+
+    async def make(customer_id: str, **fields: Any) -> JsonObject:
+        body = {"customer_id": customer_id, "item": "Maize flour 2kg", "amount": "10", **fields}
+        r = await client.post("/api/v1/orders", json=body)
+        assert r.status_code == 201, r.text
+        data: JsonObject = r.json()
+        return data
+
+    return make
+
+
+@pytest.fixture
+def count_rows(db: Database) -> Callable[[str], Awaitable[int]]:
+    """Rows in one of the service's tables, read directly from the database."""
+    allowed = {"customers", "orders", "notifications", "idempotency_keys"}
+
+    async def count(table: str) -> int:
+        assert table in allowed
+        async with db.autocommit() as conn:
+            n = (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+        return int(n)
+
+    return count
+
+
+class ProblemCheck(Protocol):
+    def __call__(self, r: httpx.Response, status: int, slug: str) -> JsonObject: ...
+
+
+def _check_problem(r: httpx.Response, status: int, slug: str) -> JsonObject:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body: JsonObject = r.json()
+    assert body["type"] == f"urn:duka:problem:{slug}"
+    assert body["status"] == status
+    assert body["title"]
+    assert body["instance"] == r.request.url.path
+    return body
+
+
+@pytest.fixture
+def problem() -> ProblemCheck:
+    """Assert that a response is the RFC 9457 problem document given; return its body."""
+    return _check_problem

@@ -1,0 +1,272 @@
+"""The embedded PostgreSQL wrapper, with its commands replaced by a scripted fake."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from api.db import embedded as embedded_module
+from api.db.embedded import EmbeddedPostgres, EmbeddedPostgresError, for_state_dir
+
+
+def done(
+    returncode: int = 0, stdout: str = "", stderr: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.CompletedProcess([], returncode, stdout, stderr)
+
+
+Script = dict[str, list[subprocess.CompletedProcess[str]]]
+
+
+@pytest.fixture
+def commands(monkeypatch: pytest.MonkeyPatch) -> tuple[Script, list[tuple[str, tuple[str, ...]]]]:
+    """Answers per command name (the last one repeats), and a log of every call."""
+    script: Script = {}
+    log: list[tuple[str, tuple[str, ...]]] = []
+
+    def fake_cmd(
+        self: EmbeddedPostgres, name: str, *args: str, user: str | None
+    ) -> subprocess.CompletedProcess[str]:
+        log.append((name, args))
+        answers = script.get(name) or [done()]
+        return answers.pop(0) if len(answers) > 1 else answers[0]
+
+    monkeypatch.setattr(EmbeddedPostgres, "_cmd", fake_cmd)
+    monkeypatch.setattr(embedded_module, "_run_as", lambda: None)
+    monkeypatch.setattr(embedded_module, "_progress", lambda message: None)
+    return script, log
+
+
+def server(tmp_path: Path) -> EmbeddedPostgres:
+    return EmbeddedPostgres(data_dir=tmp_path / "pg" / "data", port=5999, database="shop")
+
+
+def names(log: list[tuple[str, tuple[str, ...]]]) -> list[str]:
+    return [name for name, _ in log]
+
+
+def test_urls_and_paths(tmp_path: Path) -> None:
+    pg = server(tmp_path)
+    assert pg.url == "postgresql://postgres@127.0.0.1:5999/shop"
+    assert pg.admin_url == "postgresql://postgres@127.0.0.1:5999/postgres"
+    assert pg.log_file == tmp_path / "pg" / "postgres.log"
+    assert pg.bin("psql").name == "psql"
+    assert pg.bin("psql").parent.is_dir()
+    default = for_state_dir(Path("rel-state"), 54329)
+    assert default.data_dir == Path("rel-state").resolve() / "postgres" / "data"
+    assert (default.port, default.database) == (54329, "duka")
+
+
+def test_first_start_initialises_starts_and_creates_the_database(
+    tmp_path: Path, commands: tuple[Script, list[Any]]
+) -> None:
+    script, log = commands
+    script["pg_isready"] = [done(2)]
+    script["psql"] = [done(0, "\n")]
+    assert server(tmp_path).ensure_running() == "postgresql://postgres@127.0.0.1:5999/shop"
+    assert names(log) == ["initdb", "pg_isready", "pg_ctl", "psql", "createdb"]
+    initdb_args = log[0][1]
+    assert "--auth=trust" in initdb_args
+    pg_ctl_args = log[2][1]
+    assert "start" in pg_ctl_args
+    options = pg_ctl_args[pg_ctl_args.index("-o") + 1]
+    assert "listen_addresses=127.0.0.1" in options
+    assert "-p 5999" in options
+    assert log[4][1][-1] == "shop"
+
+
+def test_a_running_server_with_its_database_is_left_alone(
+    tmp_path: Path, commands: tuple[Script, list[Any]]
+) -> None:
+    script, log = commands
+    pg = server(tmp_path)
+    pg.data_dir.mkdir(parents=True)
+    (pg.data_dir / "PG_VERSION").write_text("18")
+    script["psql"] = [done(0, "1\n")]
+    pg.ensure_running()
+    assert names(log) == ["pg_isready", "psql"]
+
+
+def test_initdb_failure_is_reported(tmp_path: Path, commands: tuple[Script, list[Any]]) -> None:
+    script, _ = commands
+    script["initdb"] = [done(1, stderr="disk full\n")]
+    with pytest.raises(EmbeddedPostgresError, match="initdb failed: disk full"):
+        server(tmp_path).ensure_running()
+
+
+def test_start_failure_includes_the_log_tail(
+    tmp_path: Path, commands: tuple[Script, list[Any]]
+) -> None:
+    script, _ = commands
+    pg = server(tmp_path)
+    pg.data_dir.mkdir(parents=True)
+    (pg.data_dir / "PG_VERSION").write_text("18")
+    pg.log_file.write_text("FATAL: could not bind IPv4 address\n")
+    script["pg_isready"] = [done(2)]
+    script["pg_ctl"] = [done(1, stderr="server did not start")]
+    with pytest.raises(EmbeddedPostgresError) as caught:
+        pg.ensure_running()
+    assert "server did not start" in str(caught.value)
+    assert "could not bind" in str(caught.value)
+
+
+def test_start_failure_without_a_log(tmp_path: Path, commands: tuple[Script, list[Any]]) -> None:
+    script, _ = commands
+    script["pg_isready"] = [done(2)]
+    script["pg_ctl"] = [done(1, stderr="no such file")]
+    with pytest.raises(EmbeddedPostgresError, match="pg_ctl start failed: no such file"):
+        server(tmp_path).ensure_running()
+
+
+def test_a_start_that_reports_failure_but_is_up_is_fine(
+    tmp_path: Path, commands: tuple[Script, list[Any]]
+) -> None:
+    script, log = commands
+    script["pg_isready"] = [done(2), done(0)]  # down before start, up after a racing start
+    script["pg_ctl"] = [done(1, stderr="another server might be running")]
+    script["psql"] = [done(0, "1")]
+    server(tmp_path).ensure_running()
+    assert names(log)[-1] == "psql"
+
+
+def test_database_creation_race_is_tolerated(
+    tmp_path: Path, commands: tuple[Script, list[Any]]
+) -> None:
+    script, _ = commands
+    script["psql"] = [done(0, "")]
+    script["createdb"] = [done(1, stderr='database "shop" already exists')]
+    server(tmp_path).ensure_running()
+
+
+def test_createdb_failure_is_reported(tmp_path: Path, commands: tuple[Script, list[Any]]) -> None:
+    script, _ = commands
+    script["psql"] = [done(0, "")]
+    script["createdb"] = [done(1, stderr="permission denied")]
+    with pytest.raises(EmbeddedPostgresError, match="createdb failed: permission denied"):
+        server(tmp_path).ensure_running()
+
+
+def test_waits_for_the_server_to_answer_then_gives_up(
+    tmp_path: Path, commands: tuple[Script, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script, log = commands
+    script["psql"] = [done(2, stderr="the database system is starting up")]
+    clock = iter([0.0, 1.0, 2.0, 31.0])
+    fake_time = SimpleNamespace(monotonic=lambda: next(clock), sleep=lambda s: None)
+    monkeypatch.setattr(embedded_module, "time", fake_time)
+    with pytest.raises(EmbeddedPostgresError, match="server not answering: the database system"):
+        server(tmp_path).ensure_running()
+    assert names(log).count("psql") == 3
+
+
+def test_stop_only_when_running(tmp_path: Path, commands: tuple[Script, list[Any]]) -> None:
+    _, log = commands
+    pg = server(tmp_path)
+    pg.stop()
+    assert log == []
+    pg.data_dir.mkdir(parents=True)
+    (pg.data_dir / "postmaster.pid").write_text("1")
+    pg.stop()
+    assert names(log) == ["pg_ctl"]
+    assert log[0][1][-1] == "stop"
+    assert "fast" in log[0][1]
+
+
+def test_is_ready_reflects_pg_isready(tmp_path: Path, commands: tuple[Script, list[Any]]) -> None:
+    script, _ = commands
+    script["pg_isready"] = [done(0), done(2)]
+    pg = server(tmp_path)
+    assert pg.is_ready() is True
+    assert pg.is_ready() is False
+
+
+def test_root_runs_postgres_as_a_service_user(
+    tmp_path: Path, commands: tuple[Script, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script, _ = commands
+    script["psql"] = [done(0, "1")]
+    traversed: list[Path] = []
+    owned: list[tuple[Path, str]] = []
+    monkeypatch.setattr(embedded_module, "_run_as", lambda: "svc")
+    monkeypatch.setattr(embedded_module, "_make_traversable", traversed.append)
+    monkeypatch.setattr(
+        embedded_module,
+        "shutil",
+        SimpleNamespace(chown=lambda path, user: owned.append((Path(path), user))),
+    )
+    pg = server(tmp_path)
+    pg.ensure_running()
+    assert traversed[0] == pg.data_dir.parent
+    assert owned == [(pg.data_dir.parent, "svc")]
+
+
+def test_run_as_is_nobody_special_for_ordinary_users(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embedded_module, "os", SimpleNamespace(geteuid=lambda: 1000))
+    assert embedded_module._run_as() is None
+
+
+def test_run_as_root_creates_the_service_user_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pwd
+
+    created: list[list[str]] = []
+    monkeypatch.setattr(embedded_module, "os", SimpleNamespace(geteuid=lambda: 0))
+    fake_subprocess = SimpleNamespace(run=lambda argv, **kw: created.append(argv))
+    monkeypatch.setattr(embedded_module, "subprocess", fake_subprocess)
+
+    def missing(name: str) -> Any:
+        raise KeyError(name)
+
+    monkeypatch.setattr(pwd, "getpwnam", missing)
+    assert embedded_module._run_as() == "duka-postgres"
+    assert created[0][0] == "useradd"
+    assert created[0][-1] == "duka-postgres"
+
+    monkeypatch.setattr(pwd, "getpwnam", lambda name: object())
+    assert embedded_module._run_as() == "duka-postgres"
+    assert len(created) == 1
+
+
+class FakePath:
+    """Just enough of a Path for _make_traversable, so no real folder's mode changes."""
+
+    def __init__(self, mode: int, parents: list[FakePath] | None = None) -> None:
+        self.mode = mode
+        self.parents = parents or []
+
+    def stat(self) -> Any:
+        return type("St", (), {"st_mode": self.mode})()
+
+    def chmod(self, mode: int) -> None:
+        self.mode = mode
+
+
+def test_make_traversable_opens_only_what_is_closed() -> None:
+    root = FakePath(0o40755)
+    private = FakePath(0o40700)
+    leaf = FakePath(0o40750, [private, root])
+    make: Callable[[Path], None] = embedded_module._make_traversable
+    make(cast(Path, leaf))
+    assert leaf.mode == 0o40755
+    assert private.mode == 0o40705
+    assert root.mode == 0o40755
+
+
+def test_real_commands_run_with_a_timeout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    calls: list[tuple[list[str], dict[str, Any]]] = []
+
+    def run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append((argv, kwargs))
+        return done(0)
+
+    monkeypatch.setattr(embedded_module, "subprocess", SimpleNamespace(run=run))
+    assert server(tmp_path).is_ready() is True
+    [(argv, kwargs)] = calls
+    assert argv[0].endswith("pg_isready")
+    assert argv[1:] == ["-h", "127.0.0.1", "-p", "5999", "-q"]
+    assert kwargs["timeout"] == 120
+    assert kwargs["check"] is False
