@@ -5,7 +5,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= uv
 RUN := $(UV) run --frozen
 
-.PHONY: help uv sync dev test test-unit test-integration lint format bench migrate clean-state
+.PHONY: help uv sync tools keycloak dev test test-unit test-integration lint lint-deploy deploy-tools format bench migrate clean-state
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -15,6 +15,12 @@ uv:
 
 sync: uv ## install the locked environment
 	@$(UV) sync --frozen --quiet
+
+tools: ## build and cache the Go tools: etcd, kube-apiserver, kubectl, helm, kubeconform, actionlint
+	@python3 deploy/tools/build.py $(or $(TOOLS),all)
+
+keycloak: sync ## fetch Keycloak with Maven into .cache/keycloak and unpack it (once)
+	@$(RUN) python -m api.devstack.keycloak_dist
 
 dev: sync ## run the local stack in the foreground (Ctrl-C stops it)
 	@$(RUN) duka dev
@@ -28,10 +34,33 @@ test-unit: sync ## unit tests only (seconds, no I/O)
 test-integration: sync ## integration tests only
 	@$(RUN) pytest tests/integration
 
-lint: sync ## ruff check, ruff format --check, mypy --strict
+lint: sync ## ruff check, ruff format --check, mypy --strict, then lint-deploy
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy api tests bench
+	@$(RUN) mypy api tests bench at_sandbox flows operator/duka_operator
+	@$(MAKE) --no-print-directory lint-deploy
+
+# Delivery linters. Python ones come from the locked `deploy` dependency group, installed into
+# their own venv so the project's stays as `uv sync` left it; Go ones from deploy/tools.
+DEPLOY_VENV := $(CURDIR)/.cache/deploy-tools
+DEPLOY_BIN := $(DEPLOY_VENV)/bin
+GO_TOOL = "$$(python3 deploy/tools/build.py --path $(1))"
+
+deploy-tools: uv
+	@UV_PROJECT_ENVIRONMENT=$(DEPLOY_VENV) VIRTUAL_ENV= $(UV) sync --frozen --quiet --only-group deploy --no-install-project
+	@python3 deploy/tools/build.py helm actionlint >/dev/null
+
+lint-deploy: deploy-tools ## hadolint, actionlint, ansible-lint + syntax check, yamllint, helm lint --strict
+	@$(DEPLOY_BIN)/hadolint Dockerfile
+	@$(call GO_TOOL,actionlint) -shellcheck= -pyflakes=
+	@cd deploy/ansible && PATH="$(DEPLOY_BIN):$$PATH" ansible-lint -q && \
+		PATH="$(DEPLOY_BIN):$$PATH" ansible-playbook --syntax-check site.yml >/dev/null
+	@$(DEPLOY_BIN)/yamllint -s -c deploy/ansible/.yamllint deploy/ansible
+	@for values in "" deploy/helm/duka/examples/*.yaml; do \
+		out="$$($(call GO_TOOL,helm) lint --strict --quiet deploy/helm/duka $${values:+--values $$values} 2>&1)" \
+			|| { echo "$$out"; echo "helm lint failed for $${values:-values.yaml}"; exit 1; }; done
+	@out="$$($(call GO_TOOL,helm) lint --strict --quiet deploy/helm/duka-devstack \
+		--set-file keycloak.realmJson=deploy/keycloak/duka-realm.json 2>&1)" || { echo "$$out"; exit 1; }
 
 format: sync ## apply ruff fixes and formatting
 	@$(RUN) ruff check --fix .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +14,10 @@ import httpx
 from api.core.settings import Settings
 from api.db import migrate
 from api.db.embedded import for_state_dir
+from api.devstack.keycloak import KeycloakServer
+from api.devstack.keycloak_api import AdminApi, dev_summary, ensure_docs_redirect
+from api.devstack.keycloak_dist import KeycloakError
+from flows.devstack import start_sms_stack
 
 
 def _wait_ready(url: str, timeout_s: float = 60) -> bool:
@@ -27,7 +32,39 @@ def _wait_ready(url: str, timeout_s: float = 60) -> bool:
     return False
 
 
+def _dev_keycloak(settings: Settings) -> KeycloakServer | None:
+    """The local Keycloak (data kept in the state folder), unless DUKA_OIDC_ISSUER is set."""
+    if settings.oidc_issuer is not None:
+        return None
+    return KeycloakServer(
+        instance_dir=(settings.state_dir / "keycloak").resolve(), http_port=settings.oidc_dev_port
+    )
+
+
+def _allow_docs_login(keycloak: KeycloakServer, base: str, client_id: str) -> None:
+    """The realm file registers the docs' redirect on port 8000 only; add this port's."""
+    admin = AdminApi(keycloak.base_url, keycloak.admin_user, keycloak.admin_password)
+    try:
+        ensure_docs_redirect(admin, base, client_id)
+    except httpx.HTTPError as exc:
+        print(f"[duka] the /docs login may not work on {base}: {exc}", file=sys.stderr)
+
+
 def run_dev(settings: Settings) -> int:
+    keycloak = _dev_keycloak(settings)
+    try:
+        if keycloak is not None:
+            keycloak.start()  # starts in the background while PostgreSQL comes up
+        return _run(settings, keycloak)
+    except KeycloakError as exc:
+        print(f"[duka] {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if keycloak is not None:
+            keycloak.stop()
+
+
+def _run(settings: Settings, keycloak: KeycloakServer | None) -> int:
     if settings.database_url is None:
         db_url = for_state_dir(settings.state_dir, settings.embedded_pg_port).ensure_running()
         db_shown = f"{db_url} (embedded, data in {settings.state_dir / 'postgres'})"
@@ -35,38 +72,57 @@ def run_dev(settings: Settings) -> int:
         db_url = settings.database_url.get_secret_value()
         db_shown = "DUKA_DATABASE_URL"
     migrate.upgrade(settings.sqlalchemy_url(db_url))
-    api = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--access-log"])
     base = f"http://{settings.host}:{settings.port}"
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        if not _wait_ready(f"{base}/readyz"):
-            print("[duka] the API did not become ready; see the log above", file=sys.stderr)
-            return 1
-        print(
-            "\n".join(
-                [
-                    "",
-                    "Duka is running (Ctrl-C stops it):",
-                    f"  API          {base}/api/v1",
-                    f"  API docs     {base}/docs",
-                    f"  OpenAPI      {base}/openapi.json",
-                    f"  Health       {base}/healthz  {base}/readyz",
-                    f"  PostgreSQL   {db_shown}",
-                    "",
-                ]
-            ),
-            flush=True,
+    if keycloak is not None:
+        keycloak.wait_ready()
+        if settings.port != 8000:
+            _allow_docs_login(keycloak, base, settings.oidc_docs_client_id)
+        login = [
+            f"  Keycloak     {keycloak.base_url}/admin  (console login {keycloak.admin_user} / "
+            f"{keycloak.admin_password}; log {keycloak.log_file})",
+        ]
+    else:
+        login = ["  Keycloak     yours (DUKA_OIDC_ISSUER)"]
+    # Prefect server + UI, the Africa's Talking sandbox and the SMS runner, stopped on exit.
+    with start_sms_stack(settings, db_url, api_base_url=base) as sms:
+        api = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--access-log"],
+            env={**os.environ, **sms.api_env()},
         )
-        return api.wait()
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        api.terminate()
+        sms_lines = [f"  {label:<12} {url}" for label, url in sms.urls()]
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
         try:
-            api.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            api.kill()
+            if not _wait_ready(f"{base}/readyz"):
+                print("[duka] the API did not become ready; see the log above", file=sys.stderr)
+                return 1
+            print(
+                "\n".join(
+                    [
+                        "",
+                        "Duka is running (Ctrl-C stops it):",
+                        f"  API          {base}/api/v1  (every route needs a bearer token)",
+                        f"  API docs     {base}/docs  (Authorize: log in as a demo user)",
+                        f"  OpenAPI      {base}/openapi.json",
+                        f"  Health       {base}/healthz  {base}/readyz",
+                        f"  PostgreSQL   {db_shown}",
+                        *login,
+                        *sms_lines,
+                        *dev_summary(settings.oidc_issuer_url, base),
+                        "",
+                    ]
+                ),
+                flush=True,
+            )
+            return api.wait()
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            api.terminate()
+            try:
+                api.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                api.kill()

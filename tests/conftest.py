@@ -1,22 +1,33 @@
 """Shared fixtures. Integration tests get a real PostgreSQL: the embedded server (its own
-data folder and port), or DUKA_TEST_DATABASE_URL. In CI a missing database fails the run."""
+data folder and port), or DUKA_TEST_DATABASE_URL. In CI a missing database fails the run.
+They also get a real Keycloak (tests/support/keycloak.py): `client` sends the demo admin's
+access token, `client_as("analyst")` another user's, `anonymous_client` none."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from api.core.settings import Settings
 from api.db.engine import Database
+from api.devstack.keycloak import KeycloakServer
 from api.main import create_app
+from at_sandbox.config import SandboxConfig
+from at_sandbox.runner import SandboxServer
+from tests.support.kube_apiserver import KubeApiServer
 
 ROOT = Path(__file__).resolve().parent.parent
+
+pytest_plugins = ["tests.support.keycloak"]
+
+if TYPE_CHECKING:
+    from tests.support.keycloak import Tokens
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +62,14 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, environment="test")
+def settings(database_url: str, keycloak: KeycloakServer) -> Settings:
+    # A generous key-fetch timeout: on a busy two-core machine Keycloak can take seconds.
+    return Settings(
+        database_url=database_url,
+        environment="test",
+        oidc_issuer=keycloak.issuer(),
+        oidc_http_timeout_s=30,
+    )
 
 
 @pytest.fixture
@@ -68,11 +85,68 @@ async def db(settings: Settings, database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+ClientAs = Callable[[str | None], httpx.AsyncClient]
+
+
 @pytest.fixture
-async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client for the app, wired to the test database (no network hop)."""
+async def client_as(settings: Settings, db: Database, tokens: Tokens) -> AsyncIterator[ClientAs]:
+    """Clients of one app on the test database, each sending one caller's access token:
+    a demo user (`admin`, `clerk`, `analyst`, `customer`), `duka-ingest`, or None for none."""
     app = create_app(settings)
     app.state.db = db
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://duka.test") as c:
-        yield c
+    made: list[httpx.AsyncClient] = []
+
+    def make(who: str | None) -> httpx.AsyncClient:
+        auth = tokens.auth(who) if who is not None else None
+        c = httpx.AsyncClient(transport=transport, base_url="http://duka.test", auth=auth)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        await c.aclose()
+
+
+@pytest.fixture
+def client(client_as: ClientAs) -> httpx.AsyncClient:
+    """An HTTP client for the app, wired to the test database (no network hop), sending the
+    demo admin's access token: every route is open to it."""
+    return client_as("admin")
+
+
+@pytest.fixture
+def anonymous_client(client_as: ClientAs) -> httpx.AsyncClient:
+    """A client that sends no token."""
+    return client_as(None)
+
+
+@pytest.fixture(scope="session")
+def _at_sandbox_server() -> Iterator[SandboxServer]:
+    config = SandboxConfig(port=0, username="sandbox", api_key="test-at-key")
+    with SandboxServer(config) as server:
+        yield server
+
+
+@pytest.fixture
+def at_sandbox(_at_sandbox_server: SandboxServer) -> SandboxServer:
+    """The local Africa's Talking sandbox on a free 127.0.0.1 port, reset for each test
+    (faults off, empty inbox, no delivery reports).
+
+    Point the SDK or AfricasTalkingGateway at `at_sandbox.base_url` with the username and
+    API key in `at_sandbox.config`; `at_sandbox.state` is the live inbox and faults.
+    """
+    _at_sandbox_server.state.reset()
+    return _at_sandbox_server
+
+
+@pytest.fixture(scope="session")
+def kube_apiserver() -> Iterator[KubeApiServer]:
+    """A real kube-apiserver and etcd on 127.0.0.1 for the session, started on first request
+    (binaries built and cached on first use: docs/kubernetes-testing.md).
+
+    `.kubeconfig` is an admin kubeconfig path (kubectl, kubernetes client, kopf), `.http` an
+    admin httpx client on `.url`, `.kubectl(...)` runs the pinned kubectl against it.
+    """
+    with KubeApiServer() as server:
+        yield server

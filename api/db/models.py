@@ -5,5 +5,6 @@ from api.db.base import Base
 from api.idempotency.models import IdempotencyKey
 from api.notifications.models import Notification
 from api.orders.models import Order
+from api.webhooks.models import DeliveryReport
 
-__all__ = ["Base", "Customer", "IdempotencyKey", "Notification", "Order"]
+__all__ = ["Base", "Customer", "DeliveryReport", "IdempotencyKey", "Notification", "Order"]

@@ -20,7 +20,14 @@ class NotificationStatus(enum.StrEnum):
 
 
 class Notification(Timestamped, Base):
-    """Transactional outbox row: written in the same transaction as its order."""
+    """Transactional outbox row: written in the same transaction as its order.
+
+    The sender (flows/) moves it through the states documented in docs/notifications.md.
+    While `status` is 'sending' the row belongs to one dispatch run (`claim_token`, kept
+    alive by `lease_until`); `send_started_at` is set from just before a gateway call until
+    its outcome is recorded, so a row whose outcome was never recorded is never resent
+    blindly.
+    """
 
     __tablename__ = "notifications"
     __table_args__ = (
@@ -42,6 +49,14 @@ class Notification(Timestamped, Base):
         ),
         CheckConstraint("channel IN ('sms')", name="channel_valid"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        # Claims exist only while sending: every other state is free for anyone to act on.
+        CheckConstraint(
+            "status = 'sending' OR (claim_token IS NULL AND lease_until IS NULL "
+            "AND send_started_at IS NULL)",
+            name="claim_only_while_sending",
+        ),
+        # Recovery scans only rows in flight, which stay few.
+        Index("ix_notifications_sending", "lease_until", postgresql_where="status = 'sending'"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -60,3 +75,6 @@ class Notification(Timestamped, Base):
     )
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claim_token: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    send_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

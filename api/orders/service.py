@@ -21,6 +21,7 @@ from api.idempotency.service import run_once
 from api.notifications.models import Notification
 from api.notifications.schemas import NotificationPublic
 from api.notifications.template import OrderMessage, order_reference, render
+from api.notifications.wakeup import NOTIFY_EXPR
 from api.orders.exceptions import OrderNotFoundError, UnknownCustomerError, customer_reference_error
 from api.orders.models import Order
 from api.orders.schemas import OrderCreate, OrderPage, OrderPublic
@@ -31,9 +32,10 @@ _n = Notification.__table__.c
 
 # One statement, so the order and its outbox row are atomic without a transaction block
 # (a single round trip on the hot path). The notification row references the order row
-# through the CTE, and the foreign key is checked at the end of the statement.
+# through the CTE, and the foreign key is checked at the end of the statement. The NOTIFY
+# wakes the SMS sender when the statement commits (api/notifications/wakeup.py).
 _INSERT_ORDER_WITH_OUTBOX = text(
-    """
+    f"""
     WITH o AS (
         INSERT INTO orders (id, customer_id, item, quantity, amount, currency, ordered_at,
                             created_by)
@@ -45,8 +47,8 @@ _INSERT_ORDER_WITH_OUTBOX = text(
         SELECT :notification_id, o.id, 'sms', :recipient, :body FROM o
         RETURNING status, attempts, updated_at
     )
-    SELECT o.created_at, n.status, n.attempts, n.updated_at FROM o, n
-    """
+    SELECT o.created_at, n.status, n.attempts, n.updated_at, {NOTIFY_EXPR} AS woken FROM o, n
+    """  # noqa: S608 - NOTIFY_EXPR is a constant
 )
 
 _ORDER_COLUMNS = (

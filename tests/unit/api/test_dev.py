@@ -79,8 +79,9 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     seen: dict[str, Any] = {"migrated": [], "argv": None, "ready": True, "handlers": {}}
     seen["process"] = FakeProcess([0, 0])
 
-    def popen(argv: list[str]) -> FakeProcess:
+    def popen(argv: list[str], env: dict[str, str] | None = None) -> FakeProcess:
         seen["argv"] = argv
+        seen["env"] = env
         process: FakeProcess = seen["process"]
         return process
 
@@ -95,7 +96,27 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setattr(subprocess, "Popen", popen)
     monkeypatch.setattr(dev, "_wait_ready", wait_ready)
     monkeypatch.setattr(signal, "signal", install)
+    monkeypatch.setattr(dev, "start_sms_stack", FakeSmsStack)
     return seen
+
+
+class FakeSmsStack:
+    """Stands in for the Prefect server, AT sandbox and SMS runner of `make dev`."""
+
+    def __init__(self, settings: object, db_url: str, *, api_base_url: str) -> None:
+        self.api_base_url = api_base_url
+
+    def __enter__(self) -> FakeSmsStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def api_env(self) -> dict[str, str]:
+        return {"DUKA_AT_CALLBACK_SECRET": "fake-callback-secret"}
+
+    def urls(self) -> list[tuple[str, str]]:
+        return [("Prefect UI", "http://127.0.0.1:4200"), ("SMS inbox", "http://sandbox/inbox")]
 
 
 def test_dev_migrates_starts_the_api_and_prints_the_urls(
@@ -108,6 +129,10 @@ def test_dev_migrates_starts_the_api_and_prints_the_urls(
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8111/docs" in out
     assert "http://127.0.0.1:8111/api/v1" in out
+    assert "Prefect UI" in out
+    assert "http://127.0.0.1:4200" in out
+    assert "SMS inbox" in out
+    assert stack["env"]["DUKA_AT_CALLBACK_SECRET"] == "fake-callback-secret"
     assert "DUKA_DATABASE_URL" in out
     assert "app@db" not in out  # the configured URL may hold a password: never printed
     assert f"OIDC issuer  {ISSUER}" in out

@@ -1,0 +1,1 @@
+"""Callbacks from outside services (Africa's Talking delivery reports), outside bearer auth."""

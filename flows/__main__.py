@@ -1,0 +1,79 @@
+"""`python -m flows` (or `duka-flows`): the SMS runner, or one-off dispatch and sweep runs.
+
+Needs the API's settings (DUKA_DATABASE_URL, DUKA_AT_*), the runner's (DUKA_SMS_*) and
+PREFECT_API_URL: without it Prefect would start a throwaway server inside this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+
+def configure_logging(task_log_level: str, level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per task run is what caps the sending rate (docs/benchmarks.md): keep them
+    # for failures unless asked for. Flow runs keep their INFO summaries.
+    logging.getLogger("prefect.task_runs").setLevel(task_log_level)
+
+
+async def _run_forever() -> int:
+    from flows.deps import SenderDeps
+    from flows.runner import SmsRunner
+
+    deps = await SenderDeps.open()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runner = SmsRunner(deps)
+    print(f"[duka-flows] runner {runner.id} listening for new orders", file=sys.stderr, flush=True)
+    try:
+        await runner.run(stop)
+    finally:
+        await deps.aclose()
+    return 0
+
+
+async def _once(which: str) -> int:
+    if which == "send-pending":
+        from flows.dispatch import dispatch_order_sms
+
+        print(await dispatch_order_sms())
+    else:
+        from flows.sweep import sweep_order_sms
+
+        print(await sweep_order_sms())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="duka-flows", description=__doc__)
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "send-pending", "sweep"],
+        help="run: the long-lived runner (default); send-pending: one dispatch run that "
+        "sends what is pending; sweep: one sweeper run",
+    )
+    args = parser.parse_args(argv)
+
+    from prefect.settings import get_current_settings
+
+    from flows.settings import get_sms_settings
+
+    if not get_current_settings().api.url:
+        parser.error("PREFECT_API_URL is not set (the Prefect server's API, e.g. .../api)")
+    configure_logging(get_sms_settings().task_log_level)
+    if args.command == "run":
+        return asyncio.run(_run_forever())
+    return asyncio.run(_once(args.command))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

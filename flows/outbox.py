@@ -1,0 +1,252 @@
+"""The sender's side of the notifications outbox: claims, attempts and outcomes, in SQL.
+
+Every transition is one conditional UPDATE, committed before the next step runs, so the
+database alone decides who may send what (docs/notifications.md has the state machine):
+
+- claim: pending → sending, with this dispatch run's `claim_token` and a lease, using
+  FOR UPDATE SKIP LOCKED so that concurrent runners never pick the same row;
+- begin an attempt: only while the claim is still ours and no attempt is in flight
+  (`send_started_at` IS NULL), stamping `send_started_at` and counting the attempt. This
+  is committed before the gateway is called;
+- record the outcome, which clears `send_started_at`, except for an UNKNOWN outcome: then
+  the stamp stays, and only the reconciler (flows/reconcile.py) may move the row on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import TextClause
+
+from api.db.engine import Database
+from api.notifications.template import order_reference
+from api.notifications.wakeup import NOTIFY_EXPR
+
+# Conditions shared by several statements.
+_OURS = "id = :id AND claim_token = :token AND status = 'sending'"
+_FREE_CLAIM = "claim_token = NULL, lease_until = NULL, send_started_at = NULL"
+_LEASE = "now() + make_interval(secs => :lease_s)"
+_UNKNOWN_AND_ORPHANED = (
+    "status = 'sending' AND send_started_at IS NOT NULL "
+    "AND (claim_token IS NULL OR lease_until < now())"
+)
+
+_CLAIM = text(
+    f"""
+    WITH picked AS (
+        SELECT id FROM notifications
+        WHERE status = 'pending'
+        ORDER BY created_at
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE notifications n
+    SET status = 'sending', claim_token = :token, lease_until = {_LEASE}, updated_at = now()
+    FROM picked
+    WHERE n.id = picked.id
+    RETURNING n.id, n.order_id, n.recipient, n.body
+    """  # noqa: S608 - constants only
+)
+_BEGIN_ATTEMPT = text(
+    f"""
+    UPDATE notifications
+    SET attempts = attempts + 1, send_started_at = now(), updated_at = now()
+    WHERE {_OURS} AND send_started_at IS NULL
+    RETURNING attempts
+    """  # noqa: S608
+)
+# Whoever holds the row: the provider took the message, so the row records it, even if a
+# slow runner lost its claim meanwhile (truth beats the claim). Never over another id.
+_ACCEPTED = text(
+    f"""
+    UPDATE notifications
+    SET status = 'sent', provider_message_id = :message_id, sent_at = now(), last_error = NULL,
+        {_FREE_CLAIM}, updated_at = now()
+    WHERE id = :id AND provider_message_id IS NULL AND status IN ('pending', 'sending', 'failed')
+    """  # noqa: S608
+)
+_END_ATTEMPT = text(
+    f"""
+    UPDATE notifications SET send_started_at = NULL, last_error = :error, updated_at = now()
+    WHERE {_OURS}
+    """  # noqa: S608
+)
+_FAILED = text(
+    f"""
+    UPDATE notifications SET status = 'failed', last_error = :error, {_FREE_CLAIM},
+        updated_at = now()
+    WHERE {_OURS}
+    """  # noqa: S608
+)
+# The stamp stays: it marks a send whose outcome nobody knows.
+_UNKNOWN = text(
+    f"""
+    UPDATE notifications
+    SET last_error = :error, claim_token = NULL, lease_until = NULL, updated_at = now()
+    WHERE {_OURS}
+    """  # noqa: S608
+)
+_RELEASE = text(
+    f"""
+    UPDATE notifications SET status = 'pending', {_FREE_CLAIM}, updated_at = now()
+    WHERE claim_token = :token AND status = 'sending' AND send_started_at IS NULL
+    RETURNING {NOTIFY_EXPR}
+    """  # noqa: S608
+)
+_HEARTBEAT = text(
+    f"""
+    UPDATE notifications SET lease_until = {_LEASE}
+    WHERE claim_token = ANY(:tokens) AND status = 'sending'
+    """  # noqa: S608
+)
+# Claims of a dead (or stalled) runner with no attempt in flight: nothing was sent for them
+# since their last recorded outcome, so they go back to pending.
+_RECOVER = text(
+    f"""
+    UPDATE notifications SET status = 'pending', {_FREE_CLAIM}, updated_at = now()
+    WHERE status = 'sending' AND send_started_at IS NULL
+      AND (lease_until IS NULL OR lease_until < now())
+    RETURNING {NOTIFY_EXPR}
+    """  # noqa: S608
+)
+_UNKNOWN_DUE = text(
+    f"""
+    SELECT id, order_id, recipient, body, send_started_at, attempts
+    FROM notifications
+    WHERE {_UNKNOWN_AND_ORPHANED}
+      AND send_started_at < now() - make_interval(secs => :grace_s)
+    ORDER BY send_started_at
+    LIMIT :limit
+    """  # noqa: S608
+)
+_HAS_PENDING = text("SELECT EXISTS (SELECT 1 FROM notifications WHERE status = 'pending')")
+_WORK = text(
+    f"""
+    SELECT
+        EXISTS (SELECT 1 FROM notifications WHERE status = 'pending') AS pending,
+        EXISTS (SELECT 1 FROM notifications
+                WHERE status = 'pending'
+                  AND updated_at < now() - make_interval(secs => :overdue_s)) AS overdue,
+        EXISTS (SELECT 1 FROM notifications
+                WHERE status = 'sending' AND send_started_at IS NULL
+                  AND (lease_until IS NULL OR lease_until < now())) AS stale,
+        EXISTS (SELECT 1 FROM notifications
+                WHERE {_UNKNOWN_AND_ORPHANED}
+                  AND send_started_at < now() - make_interval(secs => :grace_s)) AS unknown
+    """  # noqa: S608
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedSms:
+    id: uuid.UUID
+    order_id: uuid.UUID
+    recipient: str
+    body: str
+
+    @property
+    def reference(self) -> str:
+        return order_reference(self.order_id.hex)
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownSend:
+    id: uuid.UUID
+    order_id: uuid.UUID
+    recipient: str
+    body: str
+    send_started_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    pending: bool
+    overdue: bool
+    stale: bool
+    unknown: bool
+
+    @property
+    def needs_sweep(self) -> bool:
+        return self.overdue or self.stale or self.unknown
+
+
+class Outbox:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def claim(self, token: uuid.UUID, limit: int, lease_s: float) -> list[ClaimedSms]:
+        async with self.db.autocommit() as conn:
+            rows = await conn.execute(_CLAIM, {"token": token, "limit": limit, "lease_s": lease_s})
+            return [ClaimedSms(r.id, r.order_id, r.recipient, r.body) for r in rows]
+
+    async def begin_attempt(self, notification_id: uuid.UUID, token: uuid.UUID) -> int | None:
+        """The attempt's number, or None when the claim is no longer ours."""
+        async with self.db.autocommit() as conn:
+            attempts = (
+                await conn.execute(_BEGIN_ATTEMPT, {"id": notification_id, "token": token})
+            ).scalar()
+        return None if attempts is None else int(attempts)
+
+    async def accepted(self, notification_id: uuid.UUID, message_id: str | None) -> bool:
+        try:
+            async with self.db.autocommit() as conn:
+                done = await conn.execute(
+                    _ACCEPTED, {"id": notification_id, "message_id": message_id}
+                )
+        except IntegrityError:
+            # The reconciler already gave this message id to the row: nothing to add.
+            return False
+        return bool(done.rowcount)
+
+    async def end_attempt(self, notification_id: uuid.UUID, token: uuid.UUID, error: str) -> None:
+        await self._update(_END_ATTEMPT, notification_id, token, error)
+
+    async def failed(self, notification_id: uuid.UUID, token: uuid.UUID, error: str) -> None:
+        await self._update(_FAILED, notification_id, token, error)
+
+    async def unknown(self, notification_id: uuid.UUID, token: uuid.UUID, error: str) -> None:
+        await self._update(_UNKNOWN, notification_id, token, error)
+
+    async def _update(
+        self, statement: TextClause, notification_id: uuid.UUID, token: uuid.UUID, error: str
+    ) -> None:
+        async with self.db.autocommit() as conn:
+            await conn.execute(statement, {"id": notification_id, "token": token, "error": error})
+
+    async def release(self, token: uuid.UUID) -> int:
+        """Claimed rows of `token` that no attempt started: back to pending, at once."""
+        async with self.db.autocommit() as conn:
+            return len((await conn.execute(_RELEASE, {"token": token})).all())
+
+    async def heartbeat(self, tokens: list[uuid.UUID], lease_s: float) -> int:
+        if not tokens:
+            return 0
+        async with self.db.autocommit() as conn:
+            done = await conn.execute(_HEARTBEAT, {"tokens": tokens, "lease_s": lease_s})
+        return int(done.rowcount)
+
+    async def recover_stale(self) -> int:
+        async with self.db.autocommit() as conn:
+            return len((await conn.execute(_RECOVER)).all())
+
+    async def unknown_due(self, grace_s: float, limit: int) -> list[UnknownSend]:
+        async with self.db.autocommit() as conn:
+            rows = await conn.execute(_UNKNOWN_DUE, {"grace_s": grace_s, "limit": limit})
+            return [
+                UnknownSend(r.id, r.order_id, r.recipient, r.body, r.send_started_at, r.attempts)
+                for r in rows
+            ]
+
+    async def has_pending(self) -> bool:
+        async with self.db.autocommit() as conn:
+            return bool((await conn.execute(_HAS_PENDING)).scalar())
+
+    async def work(self, overdue_s: float, grace_s: float) -> Work:
+        async with self.db.autocommit() as conn:
+            row = (await conn.execute(_WORK, {"overdue_s": overdue_s, "grace_s": grace_s})).one()
+        return Work(row.pending, row.overdue, row.stale, row.unknown)

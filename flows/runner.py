@@ -1,0 +1,201 @@
+"""The long-lived SMS runner: one process that hears new orders (LISTEN), sends their SMS
+through dispatch flow runs, keeps its claims alive, and runs the sweeper.
+
+Orders never wait for Prefect: the API only commits the order, its outbox row and a NOTIFY.
+When Prefect is unreachable the runner claims nothing (every send is a task run, so there
+is nothing to run it in); the rows stay pending and go out once Prefect answers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+
+from prefect.flow_engine import run_flow_async
+from sqlalchemy.engine import make_url
+
+from flows.deps import SenderDeps
+from flows.dispatch import SESSIONS, DispatchSession, dispatch_order_sms
+from flows.listen import WakeListener
+from flows.prefect_api import CreatedRun, create_flow_run_once
+from flows.sweep import SWEEP_DEPS, sweep_order_sms
+
+log = logging.getLogger(__name__)
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+
+
+class SmsRunner:
+    def __init__(self, deps: SenderDeps, runner_id: str | None = None) -> None:
+        self.deps = deps
+        self.sms = deps.sms
+        self.id = runner_id or uuid.uuid4().hex[:12]
+        self.listener = WakeListener(deps.database_url, self.wake)
+        self._wake = asyncio.Event()
+        self._current: DispatchSession | None = None
+        self._sessions: dict[str, tuple[DispatchSession, asyncio.Task[None]]] = {}
+        self._prefect_backoff_s = 1.0
+        self.sweeps = 0
+        self.dispatch_runs = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event | None = None, grace_s: float = 30.0) -> None:
+        """Run until `stop` is set (or the task is cancelled); then let the dispatch runs
+        finish what they hold, for up to `grace_s`."""
+        stop = stop or asyncio.Event()
+        SWEEP_DEPS[self.id] = self.deps
+        loops = [
+            asyncio.create_task(self.listener.run(), name="listen"),
+            asyncio.create_task(self._dispatch_loop(), name="dispatch"),
+        ]
+        sweeper = asyncio.create_task(self._sweep_loop(stop), name="sweep")
+        try:
+            await stop.wait()
+        finally:
+            stop.set()
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+            # A sweep in progress finishes (it is short); dispatch runs get `grace_s`.
+            await asyncio.wait([sweeper], timeout=grace_s)
+            await self._drain(grace_s)
+            sweeper.cancel()
+            await asyncio.gather(sweeper, return_exceptions=True)
+            SWEEP_DEPS.pop(self.id, None)
+
+    async def _drain(self, grace_s: float) -> None:
+        running = [task for _, task in self._sessions.values()]
+        for session, _ in self._sessions.values():
+            session.stopping = True
+            session.wake.set()
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=grace_s)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    # -- dispatch -----------------------------------------------------------------------
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            current = self._current
+            if current is not None and current.accepting:
+                current.wake.set()
+                continue
+            try:
+                if not await self.deps.outbox.has_pending():
+                    continue
+                await self._open_session()
+                self._prefect_backoff_s = 1.0
+            except Exception as exc:  # Prefect or the database is down: retry later
+                delay = self._prefect_backoff_s
+                self._prefect_backoff_s = min(delay * 2, self.sms.prefect_backoff_max_s)
+                log.warning(
+                    "cannot start a dispatch run (%s: %s); SMS stay pending, retrying in %.0f s",
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                self.wake()
+
+    async def _open_session(self) -> None:
+        session_id = uuid.uuid4().hex
+        session = DispatchSession(
+            self.deps, idle_s=self.sms.session_idle_s, max_s=self.sms.session_max_s
+        )
+        parameters = {"session_id": session_id}
+        SESSIONS[session_id] = session
+        try:
+            created = await create_flow_run_once(
+                dispatch_order_sms,
+                name=f"sms-dispatch-{_stamp()}",
+                parameters=parameters,
+                tags=["sms", "dispatch"],
+                idempotency_key=f"sms-dispatch:{session_id}",
+            )
+        except BaseException:
+            SESSIONS.pop(session_id, None)
+            raise
+        self._current = session
+        self.dispatch_runs += 1
+        task = asyncio.create_task(self._run_session(session_id, session, created))
+        self._sessions[session_id] = (session, task)
+
+    async def _run_session(
+        self, session_id: str, session: DispatchSession, created: CreatedRun
+    ) -> None:
+        try:
+            await run_flow_async(
+                dispatch_order_sms,
+                flow_run=created.flow_run,
+                parameters={"session_id": session_id},
+                return_type="state",
+            )
+        except Exception:
+            log.exception("dispatch run %s ended with an error", created.flow_run.name)
+        finally:
+            session.accepting = False
+            SESSIONS.pop(session_id, None)
+            self._sessions.pop(session_id, None)
+            if self._current is session:
+                self._current = None
+            if session.token is not None:
+                with contextlib.suppress(Exception):
+                    await self.deps.outbox.release(session.token)
+            self.wake()  # rows that came while it wound down
+
+    # -- sweeping ------------------------------------------------------------
+
+    async def _sweep_loop(self, stop: asyncio.Event) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.sms.sweep_interval_s)
+            if stop.is_set():
+                return
+            try:
+                await self.sweep_once()
+            except Exception as exc:
+                log.warning("sweep skipped (%s: %s)", type(exc).__name__, exc)
+
+    async def sweep_once(self) -> bool:
+        """Run the sweeper flow if the outbox needs it; True when it ran."""
+        sms = self.sms
+        work = await self.deps.outbox.work(sms.sweep_interval_s, sms.unknown_grace_s)
+        ran = False
+        if work.needs_sweep:
+            # One sweep per interval across all runners of this outbox: the key names both.
+            slot = int(time.time() // sms.sweep_interval_s)
+            outbox = make_url(self.deps.database_url)
+            scope = f"{outbox.host}:{outbox.port}/{outbox.database}"
+            created = await create_flow_run_once(
+                sweep_order_sms,
+                name=f"sms-sweep-{_stamp()}",
+                parameters={"runner_id": self.id},
+                tags=["sms", "sweep"],
+                idempotency_key=f"sms-sweep:{scope}:{sms.sweep_interval_s:g}:{slot}",
+            )
+            if created.created:
+                SWEEP_DEPS[self.id] = self.deps
+                await run_flow_async(
+                    sweep_order_sms,
+                    flow_run=created.flow_run,
+                    parameters={"runner_id": self.id},
+                    return_type="state",
+                )
+                self.sweeps += 1
+                ran = True
+        if work.pending or ran:
+            self.wake()
+        return ran

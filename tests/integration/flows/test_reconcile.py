@@ -1,0 +1,220 @@
+"""Settling sends whose outcome is unknown: evidence first, never a blind resend."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from api.db.engine import Database
+from api.webhooks.schemas import DeliveryReportIn
+from api.webhooks.service import DeliveryReportService
+from at_sandbox.inbox import InboxMessage
+from at_sandbox.runner import SandboxServer
+from flows.lookup import SandboxInboxLookup
+from flows.outbox import Outbox, UnknownSend
+from flows.reconcile import Reconciler
+from tests.support.sms_flows import add_customers
+
+pytestmark = pytest.mark.anyio
+
+
+class FixedLookup:
+    def __init__(self, answer: list[str] | None) -> None:
+        self.answer = answer
+        self.asked: list[tuple[str, str]] = []
+
+    async def message_ids(self, recipient: str, body: str) -> list[str] | None:
+        self.asked.append((recipient, body))
+        return self.answer
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def unknown_sends(db: Database, phones: list[str]) -> list[UnknownSend]:
+    """One order per phone whose first attempt ended with an unknown outcome."""
+    customers = await add_customers(db, len(phones))
+    async with db.begin() as conn:
+        for (customer_id, _), phone in zip(customers, phones, strict=True):
+            await conn.execute(
+                text("UPDATE customers SET phone = :p WHERE id = :id"),
+                {"p": phone, "id": customer_id},
+            )
+            order_id = uuid.uuid4()
+            await conn.execute(
+                text(
+                    "INSERT INTO orders (id, customer_id, item, amount, currency, created_by) "
+                    "VALUES (:id, :c, 'Tea', 5, 'KES', 'test')"
+                ),
+                {"id": order_id, "c": customer_id},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO notifications (id, order_id, recipient, body) "
+                    "VALUES (gen_random_uuid(), :o, :p, :b)"
+                ),
+                {"o": order_id, "p": phone, "b": f"Order {order_id.hex[:8]} received"},
+            )
+    outbox = Outbox(db)
+    token = uuid.uuid4()
+    for sms in await outbox.claim(token, 100, 60):
+        assert await outbox.begin_attempt(sms.id, token) == 1
+        await outbox.unknown(sms.id, token, "outcome unknown (timeout)")
+    due = await outbox.unknown_due(grace_s=0, limit=100)
+    assert len(due) == len(phones)
+    return due
+
+
+async def state(db: Database, notification_id: uuid.UUID) -> tuple[object, ...]:
+    async with db.autocommit() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT status, provider_message_id, last_error, send_started_at "
+                    "FROM notifications WHERE id = :id"
+                ),
+                {"id": notification_id},
+            )
+        ).one()
+    return tuple(row)
+
+
+def report(message_id: str, phone: str, status: str = "Success") -> DeliveryReportIn:
+    return DeliveryReportIn.model_validate(
+        {"id": message_id, "status": status, "phoneNumber": phone, "retryCount": "0"}
+    )
+
+
+NOW = datetime.now(UTC)
+
+
+async def test_without_evidence_or_lookup_it_fails_for_an_operator(outbox_db: Database) -> None:
+    [send] = await unknown_sends(outbox_db, ["+254700000001"])
+    summary = await Reconciler(outbox_db, None, grace_s=600).settle([send], NOW)
+    assert summary.as_dict() == {"adopted": 0, "resent": 0, "failed": 1, "waiting": 0}
+    status, message_id, error, started = await state(outbox_db, send.id)
+    assert (status, message_id, started) == ("failed", None, None)
+    assert isinstance(error, str)
+    assert error.startswith("outcome unknown: no delivery report within 600 s")
+
+
+async def test_an_unclaimed_delivery_report_proves_it_was_sent(outbox_db: Database) -> None:
+    [send] = await unknown_sends(outbox_db, ["+254700000002"])
+    reports = DeliveryReportService(outbox_db)
+    assert await reports.apply(report("ATXid_lost", "+254700000002")) == "recorded"
+    lookup = FixedLookup([])  # would say "absent": the report wins, and it is not asked
+
+    summary = await Reconciler(outbox_db, lookup, grace_s=1).settle([send], NOW)
+
+    assert summary.adopted == 1
+    assert lookup.asked == []
+    status, message_id, error, _ = await state(outbox_db, send.id)
+    assert (status, message_id, error) == ("delivered", "ATXid_lost", None)
+    async with outbox_db.autocommit() as conn:
+        linked = (
+            await conn.execute(text("SELECT notification_id FROM delivery_reports"))
+        ).scalar_one()
+    assert linked == send.id
+
+
+async def test_a_failure_report_found_later_marks_it_failed(outbox_db: Database) -> None:
+    [send] = await unknown_sends(outbox_db, ["+254700000003"])
+    reports = DeliveryReportService(outbox_db)
+    failed = DeliveryReportIn.model_validate(
+        {
+            "id": "ATXid_x",
+            "status": "Failed",
+            "phoneNumber": "+254700000003",
+            "failureReason": "UserInBlackList",
+        }
+    )
+    assert await reports.apply(failed) == "recorded"
+    await Reconciler(outbox_db, None, grace_s=1).settle([send], NOW)
+    status, message_id, error, _ = await state(outbox_db, send.id)
+    assert (status, message_id, error) == (
+        "failed",
+        "ATXid_x",
+        "not delivered: Failed (UserInBlackList)",
+    )
+
+
+async def test_a_report_that_could_belong_to_two_sends_proves_nothing(
+    outbox_db: Database,
+) -> None:
+    phone = "+254700000004"
+    sends = await unknown_sends(outbox_db, [phone, phone])
+    await DeliveryReportService(outbox_db).apply(report("ATXid_which", phone))
+    summary = await Reconciler(outbox_db, None, grace_s=1).settle(sends, NOW)
+    assert summary.failed == 2
+    assert summary.adopted == 0
+
+
+async def test_the_sandbox_inbox_settles_it_both_ways(
+    outbox_db: Database, sandbox: SandboxServer
+) -> None:
+    received, missing = await unknown_sends(outbox_db, ["+254700000005", "+254700000006"])
+    sandbox.state.inbox.add(
+        InboxMessage(
+            message_id="ATXid_inbox",
+            to=received.recipient,
+            sender=None,
+            message=received.body,
+            status="Success",
+            status_code=101,
+            cost="KES 0.8000",
+        )
+    )
+    lookup = SandboxInboxLookup(sandbox.base_url)
+    try:
+        summary = await Reconciler(outbox_db, lookup, grace_s=1).settle([received, missing], NOW)
+    finally:
+        await lookup.aclose()
+
+    assert (summary.adopted, summary.resent) == (1, 1)
+    assert (await state(outbox_db, received.id))[:3] == ("sent", "ATXid_inbox", None)
+    status, message_id, error, started = await state(outbox_db, missing.id)
+    assert (status, message_id, started) == ("pending", None, None)
+    assert error == "outcome unknown, and the provider has no record of it: sending again"
+
+
+async def test_an_inbox_message_already_recorded_elsewhere_is_not_adopted(
+    outbox_db: Database,
+) -> None:
+    first, second = await unknown_sends(outbox_db, ["+254700000007", "+254700000008"])
+    await Reconciler(outbox_db, FixedLookup(["ATXid_one"]), grace_s=1).settle([first], NOW)
+    summary = await Reconciler(outbox_db, FixedLookup(["ATXid_one"]), grace_s=1).settle(
+        [second], NOW
+    )
+    assert (summary.adopted, summary.resent) == (0, 1)
+
+
+async def test_when_the_provider_cannot_be_asked_it_waits_then_gives_up(
+    outbox_db: Database,
+) -> None:
+    [send] = await unknown_sends(outbox_db, ["+254700000009"])
+    unsure = Reconciler(outbox_db, FixedLookup(None), grace_s=10)
+    assert (await unsure.settle([send], NOW)).waiting == 1
+    assert (await state(outbox_db, send.id))[0] == "sending"
+    later = send.send_started_at + timedelta(seconds=2 * 10 + 61)
+    assert (await unsure.settle([send], later)).failed == 1
+    assert (await state(outbox_db, send.id))[0] == "failed"
+
+
+async def test_a_row_that_moved_meanwhile_is_left_alone(outbox_db: Database) -> None:
+    [send] = await unknown_sends(outbox_db, ["+254700000010"])
+    stale = UnknownSend(
+        send.id,
+        send.order_id,
+        send.recipient,
+        send.body,
+        send.send_started_at - timedelta(seconds=1),
+        send.attempts,
+    )
+    summary = await Reconciler(outbox_db, FixedLookup([]), grace_s=1).settle([stale], NOW)
+    assert summary.resent == 0
+    summary = await Reconciler(outbox_db, FixedLookup(["ATXid_m"]), grace_s=1).settle([stale], NOW)
+    assert summary.adopted == 0
+    assert (await state(outbox_db, send.id))[0] == "sending"

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+from flows.__main__ import configure_logging, main
+
+
+def test_it_refuses_to_start_without_a_prefect_server() -> None:
+    import prefect.context
+
+    # By hand, not monkeypatch: Prefect must re-read the restored value before others run.
+    saved = os.environ.pop("PREFECT_API_URL", None)
+    prefect.context.refresh_global_settings_context()
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            main(["run"])
+    finally:
+        if saved is not None:
+            os.environ["PREFECT_API_URL"] = saved
+        prefect.context.refresh_global_settings_context()
+    assert stopped.value.code == 2
+
+
+def test_unknown_commands_are_refused() -> None:
+    with pytest.raises(SystemExit):
+        main(["explode"])
+
+
+def test_task_run_lines_are_kept_for_failures_by_default() -> None:
+    configure_logging("WARNING")
+    assert logging.getLogger("prefect.task_runs").level == logging.WARNING
