@@ -64,7 +64,10 @@ async def test_reports_mark_delivered_or_failed_and_replays_change_nothing(
                 except AssertionError:
                     raise AssertionError(
                         await statuses(outbox_db),
-                        [(m.to, m.delivery_status, m.reports_sent) for m in sandbox.state.inbox.find()],
+                        [
+                            (m.to, m.delivery_status, m.reports_sent)
+                            for m in sandbox.state.inbox.find()
+                        ],
                     ) from None
 
                 async def replayed() -> bool:
