@@ -140,8 +140,10 @@ async def fixed_rate(
     }
 
 
-async def backlog_drain(db: Database, stack: Stack, size: int, **sms: str) -> dict[str, Any]:
-    """`size` orders stored while the runner is stopped, then sent: its top rate."""
+async def backlog_drain(
+    db: Database, stack: Stack, size: int, runners: int = 1, **sms: str
+) -> dict[str, Any]:
+    """`size` orders stored while no runner runs, then sent by `runners`: the top rate."""
     stack.stop_runner()
     async with db.begin() as conn:
         await conn.execute(
@@ -164,7 +166,7 @@ async def backlog_drain(db: Database, stack: Stack, size: int, **sms: str) -> di
             ),
             {"n": size, "customers": CUSTOMERS},
         )
-    stack.start_runner(**sms)
+    stack.start_runner(runners, **sms)
     started = time.monotonic()
     if not await wait_idle(db, 900):
         raise RuntimeError("the backlog did not drain in 15 minutes")
@@ -175,6 +177,7 @@ async def backlog_drain(db: Database, stack: Stack, size: int, **sms: str) -> di
     span = (last - first).total_seconds()
     return {
         "orders": size,
+        "runners": runners,
         "per_s": round(size / span, 1) if span else None,
         "wall_s": round(time.monotonic() - started, 1),
     }
@@ -206,12 +209,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         log("anchor: Prefect's empty task runs")
         phases["anchor"] = anchor(stack, args.anchor)
-        designs = {"session": {}, "batch": {"session_idle_s": "0"}}
+        designs: dict[str, dict[str, str]] = {"session": {}, "batch": {"session_idle_s": "0"}}
         for design in args.designs:
             for rate in args.rates:
                 await reset(db, stack)
                 customers = await customer_ids(db)
-                stack.start_runner(**designs[design])
+                stack.start_runner(1, **designs[design])
                 await warm_up(db, settings, customers)
                 await reset(db, stack)
                 log(f"{design}: {rate} orders/s for {args.duration} s")
@@ -222,9 +225,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"backlog of {args.backlog}")
         phases["backlog"] = await backlog_drain(db, stack, args.backlog)
         top = phases["backlog"]["per_s"] or 0
-        sustain = max(1.0, round(top * 0.9))
+        if args.runners > 1:
+            await reset(db, stack)
+            log(f"backlog of {args.backlog}, {args.runners} runners")
+            phases["backlog_scaled"] = await backlog_drain(
+                db, stack, args.backlog, runners=args.runners
+            )
+        sustain = args.sustain or max(1.0, round(top * 0.9))
         await reset(db, stack)
         customers = await customer_ids(db)
+        stack.start_runner(1)
         await warm_up(db, settings, customers)
         await reset(db, stack)
         log(f"sustained check: {sustain:g} orders/s for {args.duration} s")
@@ -243,8 +253,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backlog", type=int, default=3000, help="orders for the top rate")
     parser.add_argument("--anchor", type=int, default=1000, help="empty task runs")
     parser.add_argument("--designs", default="session,batch", help="session and/or batch")
+    parser.add_argument("--runners", type=int, default=2, help="runners for a 2nd backlog run")
+    parser.add_argument(
+        "--sustain", type=float, default=0, help="rate to hold (0: 90%% of the backlog rate)"
+    )
     args = parser.parse_args(argv)
-    args.rates = [float(r) for r in args.rates.split(",")]
+    args.rates = [float(r) for r in args.rates.split(",") if r]
     args.designs = [d for d in args.designs.split(",") if d]
     result = asyncio.run(run(args))
     RESULTS.mkdir(exist_ok=True)

@@ -40,6 +40,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"{lat.get('max')} |"
         )
     backlog = phases.get("backlog", {})
+    scaled = phases.get("backlog_scaled")
     lines += [
         "",
         f"Prefect's ceiling (empty task runs in one flow): {anchor} per s",
@@ -50,4 +51,8 @@ def markdown(result: dict[str, Any]) -> str:
             else ""
         ),
     ]
+    if scaled:
+        lines.append(
+            f"The same backlog with {scaled['runners']} runners: {scaled.get('per_s')} SMS per s"
+        )
     return "\n".join(lines)

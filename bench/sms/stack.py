@@ -28,7 +28,7 @@ class Stack:
     prefect: PrefectServer
     sandbox_url: str
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    runner: subprocess.Popen[bytes] | None = None
+    runners: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def runner_env(self, **sms: str) -> dict[str, str]:
         return {
@@ -41,20 +41,25 @@ class Stack:
             **self.prefect.client_env(),
         }
 
-    def start_runner(self, **sms: str) -> None:
+    def start_runner(self, count: int = 1, **sms: str) -> None:
+        """`count` runner processes side by side (they share the outbox safely)."""
         self.stop_runner()
-        self.runner = subprocess.Popen(
-            [sys.executable, "-m", "flows"],
-            env=self.runner_env(**sms),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.runners = [
+            subprocess.Popen(
+                [sys.executable, "-m", "flows"],
+                env=self.runner_env(**sms),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(count)
+        ]
 
     def stop_runner(self) -> None:
-        if self.runner is not None:
-            self.runner.terminate()
-            self.runner.wait(timeout=60)
-            self.runner = None
+        for runner in self.runners:
+            runner.terminate()
+        for runner in self.runners:
+            runner.wait(timeout=60)
+        self.runners = []
 
     def stop(self) -> None:
         self.stop_runner()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -36,3 +38,13 @@ def test_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_values_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         SmsFlowSettings(**bad)  # type: ignore[arg-type]
+
+
+def test_every_setting_is_documented() -> None:
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "notifications.md").read_text()
+    missing = [
+        f"DUKA_SMS_{name.upper()}"
+        for name in SmsFlowSettings.model_fields
+        if f"`DUKA_SMS_{name.upper()}`" not in docs
+    ]
+    assert missing == []
