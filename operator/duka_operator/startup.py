@@ -21,7 +21,14 @@ async def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
     return kopf.login_with_kubeconfig(**kwargs)
 
 
+def apply_settings(settings: kopf.OperatorSettings) -> None:
+    settings.persistence.finalizer = FINALIZER
+    # A drift check still waiting on Keycloak when its resource is deleted keeps the finalizer
+    # until kopf looks at the timer again: 60 s by default, which stalls every such deletion.
+    settings.background.cancellation_polling = 2.0
+
+
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-    settings.persistence.finalizer = FINALIZER
+    apply_settings(settings)
     await kube.load_config()

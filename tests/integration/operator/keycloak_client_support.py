@@ -1,0 +1,57 @@
+"""Helpers for the KeycloakClient tests: apply and read the resources on the real
+kube-apiserver, and look at what the operator made of them in Keycloak and in Secrets."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from api.devstack.keycloak_api import AdminApi
+from tests.integration.operator.conftest import API
+from tests.support.kube_apiserver import KubeApiServer
+
+
+def apply_client(kube: KubeApiServer, ns: str, name: str, spec: dict[str, Any]) -> None:
+    body = {
+        "apiVersion": "duka.dev/v1alpha1",
+        "kind": "KeycloakClient",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+    kube.http.post(f"{API}/{ns}/keycloakclients", json=body).raise_for_status()
+
+
+def patch_spec(kube: KubeApiServer, ns: str, name: str, changes: dict[str, Any]) -> None:
+    kube.http.patch(
+        f"{API}/{ns}/keycloakclients/{name}",
+        json={"spec": changes},
+        headers={"Content-Type": "application/merge-patch+json"},
+    ).raise_for_status()
+
+
+def get_resource(kube: KubeApiServer, ns: str, name: str) -> dict[str, Any] | None:
+    answer = kube.http.get(f"{API}/{ns}/keycloakclients/{name}")
+    if answer.status_code == 404:
+        return None
+    answer.raise_for_status()
+    data: dict[str, Any] = answer.json()
+    return data
+
+
+def is_ready(kube: KubeApiServer, ns: str, name: str) -> dict[str, Any] | None:
+    body = get_resource(kube, ns, name)
+    if body and body.get("status", {}).get("phase") == "Ready":
+        return body
+    return None
+
+
+def find_client(admin: AdminApi, client_id: str) -> dict[str, Any] | None:
+    found = admin.get(f"/duka/clients?clientId={client_id}")
+    return found[0] if found else None
+
+
+def secret_data(kube: KubeApiServer, ns: str, name: str) -> dict[str, str] | None:
+    answer = kube.http.get(f"/api/v1/namespaces/{ns}/secrets/{name}")
+    if answer.status_code == 404:
+        return None
+    return {k: base64.b64decode(v).decode() for k, v in answer.json()["data"].items()}
