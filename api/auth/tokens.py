@@ -4,17 +4,24 @@ Checks, in this order: a JWT at all; an asymmetric algorithm the issuer advertis
 key was published for (so `none`, HS256 signed with a public key, and algorithm swaps all
 fail); the signature; `iss` exactly; `aud` containing the API; `exp`, `nbf` and `iat` with
 a small leeway; `typ` where present (an ID or refresh token is not an access token).
+
+A token that passed is remembered until its `exp` (a client sends the same token for
+minutes), so its next requests cost a dictionary look-up instead of an RSA check. The
+remembered result is only used while the key that verified it is still the issuer's key for
+that `kid`, so a key removed at the issuer stops working exactly as for fresh tokens.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import jwt
 
-from api.auth.keys import ASYMMETRIC_ALGORITHMS, IssuerKeys
+from api.auth.keys import ASYMMETRIC_ALGORITHMS, IssuerKeys, VerificationKey
 from api.core.errors import AuthenticationError
 from api.core.settings import Settings
 
@@ -35,6 +42,15 @@ class VerifiedToken:
     claims: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _Remembered:
+    verified: VerifiedToken
+    kid: str | None
+    alg: str
+    key: VerificationKey
+    expires_at: float
+
+
 def _roles(claims: dict[str, Any]) -> frozenset[str]:
     # The realm maps roles to a flat `roles` claim; plain Keycloak realms only have
     # realm_access.roles, which is read when the flat claim is absent.
@@ -48,11 +64,24 @@ def _roles(claims: dict[str, Any]) -> frozenset[str]:
 
 
 class TokenVerifier:
-    def __init__(self, *, issuer: str, audience: str, leeway_s: float, keys: IssuerKeys) -> None:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        leeway_s: float,
+        keys: IssuerKeys,
+        cache_size: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.leeway_s = leeway_s
         self.keys = keys
+        self._cache_size = cache_size
+        self._clock = clock
+        # Insertion-ordered: when full, the oldest entry goes first.
+        self._remembered: dict[str, _Remembered] = {}
 
     @classmethod
     def from_settings(
@@ -71,11 +100,28 @@ class TokenVerifier:
             audience=settings.oidc_audience,
             leeway_s=settings.oidc_leeway_s,
             keys=keys,
+            cache_size=settings.oidc_token_cache_size,
         )
 
     async def verify(self, token: str) -> VerifiedToken:
         if len(token) > MAX_TOKEN_CHARS:
             raise AuthenticationError("The bearer token is too long.")
+        remembered = self._remembered.get(token)
+        # No leeway here: a token near its end takes the full check, which applies it.
+        if remembered is not None and self._clock() < remembered.expires_at:
+            try:
+                # Refreshes stale keys and refuses a kid the issuer no longer publishes.
+                key = await self.keys.key_for(remembered.kid, remembered.alg)
+            except AuthenticationError:
+                self._remembered.pop(token, None)
+                raise
+            if key is remembered.key:
+                return remembered.verified
+        if remembered is not None:
+            self._remembered.pop(token, None)
+        return await self._verify_fully(token)
+
+    async def _verify_fully(self, token: str) -> VerifiedToken:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -89,7 +135,8 @@ class TokenVerifier:
         if typ is not None and (not isinstance(typ, str) or typ.lower() not in _HEADER_TYPES):
             raise AuthenticationError("The token is not an access token.")
         # PyJWT has already refused a kid that is not a string.
-        key = await self.keys.key_for(header.get("kid"), alg)
+        kid = header.get("kid")
+        key = await self.keys.key_for(kid, alg)
         claims = self._decode(token, key.key, alg)
         if "typ" in claims and claims["typ"] not in _ACCESS_TOKEN_TYPES:
             raise AuthenticationError("The token is not an access token.")
@@ -101,13 +148,25 @@ class TokenVerifier:
             # Fail closed: a customer's token must never read as a staff token.
             raise AuthenticationError("The token's customer_code claim is malformed.")
         client_id = claims.get("azp")
-        return VerifiedToken(
+        verified = VerifiedToken(
             subject=subject,
             roles=_roles(claims),
             customer_code=customer_code,
             client_id=client_id if isinstance(client_id, str) else None,
             claims=claims,
         )
+        self._remember(token, verified, kid, alg, key)
+        return verified
+
+    def _remember(
+        self, token: str, verified: VerifiedToken, kid: str | None, alg: str, key: VerificationKey
+    ) -> None:
+        exp = verified.claims.get("exp")
+        if self._cache_size <= 0 or not isinstance(exp, int | float):
+            return
+        while len(self._remembered) >= self._cache_size:
+            del self._remembered[next(iter(self._remembered))]
+        self._remembered[token] = _Remembered(verified, kid, alg, key, float(exp))
 
     def _decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:
         try:

@@ -129,6 +129,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Least time between two key fetches that unknown key ids trigger.",
     )
+    oidc_token_cache_size: int = Field(
+        default=4096,
+        ge=0,
+        le=1_000_000,
+        description="Verified access tokens remembered per worker until they expire, so a "
+        "client's repeated token skips the signature check (0: check every request).",
+    )
     oidc_http_timeout_s: float = Field(
         default=5, gt=0, le=60, description="Timeout of one discovery or key fetch."
     )
