@@ -21,6 +21,8 @@ class DomainError(Exception):
     slug = "domain-error"
     title = "Request failed"
     status = 400
+    # A 401 other than a bearer token's names its scheme here (RFC 9110 WWW-Authenticate).
+    challenge: str | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

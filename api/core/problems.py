@@ -130,6 +130,8 @@ def _domain_headers(exc: DomainError) -> dict[str, str] | None:
         return {"WWW-Authenticate": challenge}
     if isinstance(exc, ForbiddenError):
         return {"WWW-Authenticate": f'Bearer realm="{AUTH_REALM}", error="insufficient_scope"'}
+    if exc.challenge is not None:
+        return {"WWW-Authenticate": exc.challenge}
     return None
 
 

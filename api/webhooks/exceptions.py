@@ -9,6 +9,7 @@ class CallbackSecretError(DomainError):
     slug = "unauthorized"
     title = "Authentication required"
     status = 401
+    challenge = 'Basic realm="duka-callbacks", charset="UTF-8"'
 
     def __init__(self) -> None:
         super().__init__(

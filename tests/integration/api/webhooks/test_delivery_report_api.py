@@ -183,6 +183,8 @@ async def test_without_the_secret_it_is_401_and_nothing_is_stored(
 ) -> None:
     answer = await callback.post(PATH, data=form("ATXid_4"), headers=headers)
     problem(answer, 401, "unauthorized")
+    # The challenge names the scheme the callback takes (RFC 9110), not bearer tokens.
+    assert answer.headers["www-authenticate"] == 'Basic realm="duka-callbacks", charset="UTF-8"'
     async with db.autocommit() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM delivery_reports"))).scalar() == 0
 
