@@ -35,8 +35,11 @@ from api.orders.models import Order
 
 _c = Customer.__table__.c
 _COLUMNS = (_c.id, _c.code, _c.name, _c.phone, _c.created_at, _c.updated_at)
+# Six digits at least, more once the sequence passes 999,999 (lpad alone would cut them
+# off and repeat earlier codes); the sequence is drawn once, in the scalar subquery.
 _GENERATED_CODE: ColumnElement[str] = literal_column(
-    "'CUST-' || lpad(nextval('customer_code_seq')::text, 6, '0')"
+    "(SELECT 'CUST-' || CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END"
+    " FROM nextval('customer_code_seq') AS n)"
 )
 # A generated code can collide with one a client chose earlier; try the next number.
 _GENERATION_ATTEMPTS = 20

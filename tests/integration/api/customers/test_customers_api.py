@@ -9,6 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+
+from api.db.engine import Database
 
 pytestmark = pytest.mark.anyio
 
@@ -57,6 +60,15 @@ async def test_codes_are_unique_ignoring_case(
     body = problem(r, 409, "customer-code-taken")
     assert clash in body["detail"]
     assert await count_rows("customers") == 1
+
+
+async def test_generated_codes_grow_past_six_digits_without_repeating(
+    client: httpx.AsyncClient, db: Database, new_customer: Factory
+) -> None:
+    async with db.autocommit() as conn:
+        await conn.execute(text("SELECT setval('customer_code_seq', 999999, false)"))
+    codes = [(await new_customer())["code"] for _ in range(2)]
+    assert codes == ["CUST-999999", "CUST-1000000"]
 
 
 async def test_generated_code_skips_codes_clients_chose(
