@@ -48,9 +48,9 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Same connection budget per worker as Duka's engine (pool 10 + overflow 10).
+    # Same connection budget per worker as Duka's engine (a steady pool of 20).
     app.state.pool = await asyncpg.create_pool(
-        os.environ["BENCH_DATABASE_URL"], min_size=10, max_size=20, reset=_no_reset
+        os.environ["BENCH_DATABASE_URL"], min_size=20, max_size=20, reset=_no_reset
     )
     try:
         yield

@@ -46,10 +46,11 @@ def database_url() -> Iterator[str]:
         url = configured
         server = None
     else:
+        port = int(os.environ.get("DUKA_TEST_PG_PORT", "54330"))
+        # One data folder per port, so that suites run side by side in one checkout.
+        state = "test-postgres" if port == 54330 else f"test-postgres-{port}"
         server = EmbeddedPostgres(
-            data_dir=ROOT / ".state" / "test-postgres" / "data",
-            port=int(os.environ.get("DUKA_TEST_PG_PORT", "54330")),
-            database="duka_test",
+            data_dir=ROOT / ".state" / state / "data", port=port, database="duka_test"
         )
         url = server.ensure_running()
     settings = Settings(database_url=url)

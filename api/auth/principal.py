@@ -1,20 +1,19 @@
 """Who is calling. Every route gets the caller through `get_principal` and nowhere else."""
 
 # No `from __future__ import annotations`: FastAPI resolves a callable object's
-# annotations (BearerToken.__call__) without its module globals, so they must be real.
+# annotations (BearerPrincipal.__call__) without its module globals, so they must be real.
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 from starlette.datastructures import State
 
 from api.auth.tokens import TokenVerifier, VerifiedToken
 from api.core.errors import AuthenticationError
-from api.core.settings import Settings, app_settings
+from api.core.settings import Settings
 from api.core.types import CODE_PATTERN
 
 log = logging.getLogger(__name__)
@@ -22,6 +21,8 @@ log = logging.getLogger(__name__)
 ALL_ROLES = frozenset({"customers:read", "customers:write", "orders:read", "orders:write", "admin"})
 BEARER_SCHEME = "bearer"
 _CODE = re.compile(CODE_PATTERN)
+# Where a request keeps its authenticated caller once known.
+_SCOPE_KEY = "duka.principal"
 
 
 @dataclass(frozen=True)
@@ -36,24 +37,12 @@ class Principal:
     client_id: str | None = None
 
 
-class BearerToken(SecurityBase):
-    """Reads `Authorization: Bearer <token>`, and documents the scheme in OpenAPI."""
-
-    def __init__(self) -> None:
-        self.model = HTTPBearerModel(
-            bearerFormat="JWT",
-            description="An access token from the Duka realm (see docs/security.md).",
-        )
-        self.scheme_name = BEARER_SCHEME
-
-    async def __call__(self, request: Request) -> str | None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        return token.strip()
-
-
-bearer_token = BearerToken()
+def bearer_token_of(request: Request) -> str | None:
+    """The token of `Authorization: Bearer <token>` (any case of "Bearer"), else None."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
 
 
 def verifier_for(state: State, settings: Settings) -> TokenVerifier:
@@ -77,20 +66,44 @@ def principal_from(token: VerifiedToken) -> Principal:
     )
 
 
-async def get_principal(
-    request: Request,
-    settings: Annotated[Settings, Depends(app_settings)],
-    token: Annotated[str | None, Depends(bearer_token)],
-) -> Principal:
-    """The caller named by a valid bearer token, else 401 (503 if keys cannot be had)."""
-    if token is None:
-        raise AuthenticationError(
-            "This API needs an access token: send Authorization: Bearer <token>.",
-            token_given=False,
+class BearerPrincipal(SecurityBase):
+    """The caller named by a valid bearer token, else 401 (503 if keys cannot be had).
+
+    A security scheme itself (as FastAPI's HTTPBearer is), so OpenAPI documents the bearer
+    scheme on every route that depends on it, and a request resolves one dependency here
+    rather than a chain of them: this runs on every request.
+    """
+
+    def __init__(self) -> None:
+        self.model = HTTPBearerModel(
+            bearerFormat="JWT",
+            description="An access token from the Duka realm (see docs/security.md).",
         )
-    try:
-        verified = await verifier_for(request.app.state, settings).verify(token)
-    except AuthenticationError as exc:
-        log.info("refused a bearer token on %s %s: %s", request.method, request.url.path, exc)
-        raise
-    return principal_from(verified)
+        self.scheme_name = BEARER_SCHEME
+
+    async def __call__(self, request: Request) -> Principal:
+        # A route may need the caller twice (its role check and its own parameter).
+        known: Principal | None = request.scope.get(_SCOPE_KEY)
+        if known is not None:
+            return known
+        principal = await self._authenticate(request)
+        request.scope[_SCOPE_KEY] = principal
+        return principal
+
+    async def _authenticate(self, request: Request) -> Principal:
+        token = bearer_token_of(request)
+        if token is None:
+            raise AuthenticationError(
+                "This API needs an access token: send Authorization: Bearer <token>.",
+                token_given=False,
+            )
+        state = request.app.state
+        try:
+            verified = await verifier_for(state, state.settings).verify(token)
+        except AuthenticationError as exc:
+            log.info("refused a bearer token on %s %s: %s", request.method, request.url.path, exc)
+            raise
+        return principal_from(verified)
+
+
+get_principal = BearerPrincipal()

@@ -2,29 +2,33 @@
 
 # No `from __future__ import annotations`: FastAPI resolves a callable object's
 # annotations without its module globals, so they must be real objects here.
-from typing import Annotated
+from fastapi import Request
 
-from fastapi import Depends
-
-from api.auth.principal import ALL_ROLES, Principal, get_principal
+from api.auth.principal import ALL_ROLES, BearerPrincipal, Principal
 from api.core.errors import ForbiddenError
 
 
-class RoleRequirement:
-    """A dependency that passes when the principal holds every role (or `admin`).
+class RoleRequirement(BearerPrincipal):
+    """Authenticates the caller and passes when it holds every role (or `admin`).
 
-    A class rather than a closure so that tests can list each route's roles and check that
-    no /api/v1 route is left without one.
+    The bearer scheme itself (a `BearerPrincipal`), so a route's role check is one
+    dependency that also hands over the principal, not a chain of two: this runs on every
+    request. A class rather than a closure so that tests can list each route's roles and
+    check that no /api/v1 route is left without one.
     """
 
     def __init__(self, roles: frozenset[str]) -> None:
         unknown = roles - ALL_ROLES
         if not roles or unknown:
             raise ValueError(f"require() needs known roles, got {sorted(roles)}")
+        super().__init__()
         self.roles = roles
 
-    # Async: a sync dependency would run in the thread pool on every request.
-    async def __call__(self, principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
+        return self.enforce(await super().__call__(request))
+
+    def enforce(self, principal: Principal) -> Principal:
+        """The principal, if it holds the roles; else ForbiddenError naming what lacks."""
         if "admin" in principal.roles or self.roles <= principal.roles:
             return principal
         missing = ", ".join(sorted(self.roles - principal.roles))

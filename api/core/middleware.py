@@ -107,13 +107,6 @@ class BodyLimitMiddleware:
             return
         path: str = scope["path"]
         limit = self.upload_limit if path.startswith(self.upload_prefixes) else self.default_limit
-        too_large = _problem(
-            413,
-            "payload-too-large",
-            "Request body too large",
-            f"The body exceeds the limit of {limit} bytes for this endpoint.",
-            path,
-        )
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -121,6 +114,13 @@ class BodyLimitMiddleware:
                 except ValueError:
                     declared = -1
                 if declared > limit:
+                    too_large = _problem(
+                        413,
+                        "payload-too-large",
+                        "Request body too large",
+                        f"The body exceeds the limit of {limit} bytes for this endpoint.",
+                        path,
+                    )
                     await _send_problem(send, too_large)
                     return
         received = 0

@@ -1,8 +1,13 @@
-"""Documented error responses shared by routers (OpenAPI only; handlers live in problems)."""
+"""Response helpers shared by routers: documented error responses (OpenAPI only; the
+handlers live in problems) and ready-made JSON answers for hot routes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from fastapi import Response
+from pydantic import BaseModel
 
 from api.core.problems import PROBLEM_JSON, Problem
 
@@ -27,3 +32,17 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in (*statuses, 503)
     }
+
+
+def model_response(
+    model: BaseModel, status_code: int, headers: Mapping[str, str] | None = None
+) -> Response:
+    """The model as JSON, as FastAPI would answer it, without FastAPI's second validation
+    of a return value that is already the declared model (the route keeps `response_model`
+    for OpenAPI)."""
+    return Response(
+        model.model_dump_json().encode(),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )

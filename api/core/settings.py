@@ -35,8 +35,19 @@ class Settings(BaseSettings):
     embedded_pg_port: int = Field(
         default=54329, ge=1024, le=65535, description="TCP port of the embedded PostgreSQL."
     )
-    db_pool_size: int = Field(default=10, ge=1, le=200)
-    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="Connections each worker keeps open (and prepares statements on).",
+    )
+    db_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        le=200,
+        description="Extra connections a worker may open under bursts; each is closed again "
+        "after use, which costs a new connection (and its prepared statements) per burst.",
+    )
     db_pool_timeout_s: float = Field(default=5.0, gt=0)
     db_connect_timeout_s: int = Field(default=3, ge=1)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import psycopg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 from api.core.settings import Settings
 from api.db.embedded import for_state_dir
@@ -18,6 +21,17 @@ async def resolve_database_url(settings: Settings) -> str:
         return settings.database_url.get_secret_value()
     embedded = for_state_dir(settings.state_dir, settings.embedded_pg_port)
     return await asyncio.to_thread(embedded.ensure_running)
+
+
+def _psycopg(connection: Any) -> psycopg.AsyncConnection[Any]:
+    if not isinstance(connection, psycopg.AsyncConnection):
+        raise TypeError(f"expected a psycopg connection, got {type(connection).__name__}")
+    return connection
+
+
+async def driver_of(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under a SQLAlchemy one (inside its transaction, if any)."""
+    return _psycopg((await conn.get_raw_connection()).driver_connection)
 
 
 class Database:
@@ -53,6 +67,34 @@ class Database:
         """No transaction: for reads and for single statements, which are atomic by themselves."""
         async with self._autocommit.connect() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def driver(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """The pool's psycopg connection itself, in autocommit, for the few hot paths where
+        SQLAlchemy's per-statement work would cost more than the statement (POST /orders).
+
+        Same pool, same connection budget. A lost connection is dropped together with the
+        pool's idle ones (they share its fate when the server restarts), as SQLAlchemy does
+        on a disconnect; a cancelled caller's connection is dropped (its state is unknown).
+        """
+        pooled = await self.engine.raw_connection()
+        conn = _psycopg(pooled.driver_connection)
+        try:
+            await conn.set_autocommit(True)
+            yield conn
+            await conn.set_autocommit(False)
+        except BaseException as exc:
+            if conn.broken or conn.closed or not isinstance(exc, Exception):
+                await greenlet_spawn(pooled.invalidate, exc)
+                if not isinstance(exc, asyncio.CancelledError):
+                    await self.engine.dispose()
+                raise
+            # A statement failed on a healthy connection: autocommit left no transaction.
+            await conn.set_autocommit(False)
+            raise
+        finally:
+            if pooled.is_valid:
+                await greenlet_spawn(pooled.close)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -3,46 +3,52 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime
 
+from api.auth.principal import Principal
 from api.auth.roles import require
 from api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from api.core.responses import problems
+from api.core.responses import model_response, problems
 from api.core.types import CODE_PATTERN
-from api.deps import IdempotencyKeyHeader, OrderServiceDep, PrincipalDep
+from api.deps import (
+    IDEMPOTENCY_KEY_OPENAPI,
+    OrderServiceDep,
+    PrincipalDep,
+    idempotency_key_of,
+)
 from api.orders.schemas import OrderCreate, OrderPage, OrderPublic
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 READ = [Depends(require("orders:read"))]
-WRITE = [Depends(require("orders:write"))]
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    dependencies=WRITE,
-    responses=problems(401, 403, 413, 415, 422),
+    response_model=OrderPublic,
+    responses=problems(401, 403, 409, 413, 415, 422),
     summary="Create an order (and queue its SMS)",
+    openapi_extra=IDEMPOTENCY_KEY_OPENAPI,
     description=(
         "Stores the order and, in the same database statement, its SMS outbox row "
         "(`notification.status` starts as `pending`). Name the customer by `customer_id` "
-        "or by `customer_code`."
+        "or by `customer_code`. 409 if the customer is being changed at that moment (retry)."
     ),
 )
 async def create_order(
+    request: Request,
     body: OrderCreate,
     service: OrderServiceDep,
-    principal: PrincipalDep,
-    response: Response,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> OrderPublic:
-    order, replayed = await service.create(body, principal, idempotency_key)
-    response.headers["Location"] = f"/api/v1/orders/{order.id}"
+    # The role check hands over the principal: one dependency fewer on the hottest route.
+    principal: Annotated[Principal, Depends(require("orders:write"))],
+) -> Response:
+    order, replayed = await service.create(body, principal, idempotency_key_of(request))
+    headers = {"Location": f"/api/v1/orders/{order.id}"}
     if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return order
+        headers["Idempotent-Replayed"] = "true"
+    return model_response(order, status.HTTP_201_CREATED, headers)
 
 
 @router.get("", dependencies=READ, responses=problems(401, 403, 422), summary="List orders")

@@ -6,50 +6,33 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
-from sqlalchemy.exc import IntegrityError
+import psycopg
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.principal import Principal
+from api.core.errors import ConflictError
 from api.core.pagination import decode_cursor, encode_cursor
 from api.core.settings import Settings
 from api.customers.models import Customer
 from api.customers.service import visible_to
-from api.db.engine import Database
-from api.db.errors import FOREIGN_KEY_VIOLATION, sqlstate
+from api.db.engine import Database, driver_of
 from api.idempotency.service import run_once
-from api.notifications.models import Notification
+from api.notifications.models import Notification, NotificationStatus
 from api.notifications.schemas import NotificationPublic
 from api.notifications.template import OrderMessage, order_reference, render
-from api.notifications.wakeup import NOTIFY_EXPR
+from api.notifications.wakeup import SenderWakeups, notify_sender
+from api.orders.customer_snapshots import CustomerSnapshot, CustomerSnapshots
 from api.orders.exceptions import OrderNotFoundError, UnknownCustomerError, customer_reference_error
 from api.orders.models import Order
 from api.orders.schemas import OrderCreate, OrderPage, OrderPublic
+from api.orders.writes import InsertedOrder, NewOrder, insert_order, look_up_customer
 
 _c = Customer.__table__.c
 _o = Order.__table__.c
 _n = Notification.__table__.c
-
-# One statement, so the order and its outbox row are atomic without a transaction block
-# (a single round trip on the hot path). The notification row references the order row
-# through the CTE, and the foreign key is checked at the end of the statement. The NOTIFY
-# wakes the SMS sender when the statement commits (api/notifications/wakeup.py).
-_INSERT_ORDER_WITH_OUTBOX = text(
-    f"""
-    WITH o AS (
-        INSERT INTO orders (id, customer_id, item, quantity, amount, currency, ordered_at,
-                            created_by)
-        VALUES (:id, :customer_id, :item, :quantity, :amount, :currency, :ordered_at,
-                :created_by)
-        RETURNING id, created_at
-    ), n AS (
-        INSERT INTO notifications (id, order_id, channel, recipient, body)
-        SELECT :notification_id, o.id, 'sms', :recipient, :body FROM o
-        RETURNING status, attempts, updated_at
-    )
-    SELECT o.created_at, n.status, n.attempts, n.updated_at, {NOTIFY_EXPR} AS woken FROM o, n
-    """  # noqa: S608 - NOTIFY_EXPR is a constant
-)
+# A customer changing under every attempt is a hot row being edited; the client may retry.
+_SNAPSHOT_ATTEMPTS = 3
 
 _ORDER_COLUMNS = (
     _o.id,
@@ -100,10 +83,48 @@ def _order_from_row(m: Any) -> OrderPublic:
     )
 
 
+def _created(order: NewOrder, customer: CustomerSnapshot, inserted: InsertedOrder) -> OrderPublic:
+    # Built without validation: every value is validated input or the database's own.
+    return OrderPublic.model_construct(
+        id=order.id,
+        reference=order_reference(order.id.hex),
+        customer_id=customer.id,
+        customer_code=customer.code,
+        item=order.item,
+        quantity=order.quantity,
+        amount=order.amount,
+        currency=order.currency,
+        ordered_at=order.ordered_at,
+        created_at=inserted.created_at,
+        created_by=order.created_by,
+        notification=NotificationPublic.model_construct(
+            status=NotificationStatus(inserted.status),
+            attempts=inserted.attempts,
+            last_error=None,
+            provider_message_id=None,
+            updated_at=inserted.updated_at,
+            sent_at=None,
+            delivered_at=None,
+        ),
+    )
+
+
 class OrderService:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        customers: CustomerSnapshots | None = None,
+        wakeups: SenderWakeups | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
+        # Both shared by the process's requests (the composition root passes them in).
+        self.customers = customers if customers is not None else CustomerSnapshots()
+        self.wakeups = wakeups if wakeups is not None else SenderWakeups(self._notify)
+
+    async def _notify(self) -> None:
+        await notify_sender(self.db)
 
     async def create(
         self, data: OrderCreate, principal: Principal, idempotency_key: str | None
@@ -111,93 +132,79 @@ class OrderService:
         if (data.customer_id is None) == (data.customer_code is None):
             raise customer_reference_error()
         if idempotency_key is None:
-            async with self.db.autocommit() as conn:
-                return await self._insert(conn, data, principal), False
+            async with self.db.driver() as conn:
+                order = await self._insert(conn, data, principal)
+            self.wakeups.signal()  # committed: the SMS sender may look
+            return order, False
 
         async def action(conn: AsyncConnection) -> OrderPublic:
-            return await self._insert(conn, data, principal)
+            # The same psycopg connection, inside run_once's transaction.
+            return await self._insert(await driver_of(conn), data, principal)
 
-        return await run_once(
+        order, replayed = await run_once(
             self.db, principal, "orders.create", idempotency_key, data, OrderPublic, action
         )
+        if not replayed:
+            self.wakeups.signal()
+        return order, replayed
 
     async def _insert(
-        self, conn: AsyncConnection, data: OrderCreate, principal: Principal
+        self, conn: psycopg.AsyncConnection[Any], data: OrderCreate, principal: Principal
     ) -> OrderPublic:
-        if data.customer_id is not None:
-            field, match = "customer_id", _c.id == data.customer_id
-        else:
-            field, match = "customer_code", func.lower(_c.code) == str(data.customer_code).lower()
-        customer = (
-            await conn.execute(
-                select(_c.id, _c.code, _c.name, _c.phone).where(match, visible_to(principal))
-            )
-        ).first()
-        if customer is None:
-            raise UnknownCustomerError(field)
-        order_id = uuid.uuid4()
-        ordered_at = data.ordered_at or datetime.now(UTC)
-        currency = data.currency or self.settings.default_currency
-        reference = order_reference(order_id.hex)
-        body = render(
-            self.settings.sms_template,
-            OrderMessage(
-                customer_name=customer.name,
-                order_ref=reference,
-                quantity=data.quantity,
-                item=data.item,
-                currency=currency,
-                amount=data.amount,
-                ordered_at=ordered_at,
-            ),
-            self.settings.zone,
-        )
-        try:
-            row = (
-                await conn.execute(
-                    _INSERT_ORDER_WITH_OUTBOX,
-                    {
-                        "id": order_id,
-                        "customer_id": customer.id,
-                        "item": data.item,
-                        "quantity": data.quantity,
-                        "amount": data.amount,
-                        "currency": currency,
-                        "ordered_at": ordered_at,
-                        "created_by": principal.subject,
-                        "notification_id": uuid.uuid4(),
-                        "recipient": customer.phone,
-                        "body": body,
-                    },
-                )
-            ).one()
-        except IntegrityError as exc:
-            # The customer was deleted between the lookup and the insert.
-            if sqlstate(exc) == FOREIGN_KEY_VIOLATION:
-                raise UnknownCustomerError(field) from exc
-            raise
-        return OrderPublic(
-            id=order_id,
-            reference=reference,
-            customer_id=customer.id,
-            customer_code=customer.code,
+        field = "customer_id" if data.customer_id is not None else "customer_code"
+        order = NewOrder(
+            id=uuid.uuid4(),
             item=data.item,
             quantity=data.quantity,
             amount=data.amount,
-            currency=currency,
-            ordered_at=ordered_at,
-            created_at=row.created_at,
+            currency=data.currency or self.settings.default_currency,
+            ordered_at=data.ordered_at or datetime.now(UTC),
             created_by=principal.subject,
-            notification=NotificationPublic(
-                status=row.status,
-                attempts=row.attempts,
-                last_error=None,
-                provider_message_id=None,
-                updated_at=row.updated_at,
-                sent_at=None,
-                delivered_at=None,
-            ),
         )
+        if data.customer_id is not None:
+            customer = self.customers.by_id(data.customer_id)
+        else:
+            customer = self.customers.by_code(str(data.customer_code))
+        for _ in range(_SNAPSHOT_ATTEMPTS):
+            if customer is None:
+                customer = await look_up_customer(
+                    conn, customer_id=data.customer_id, code=data.customer_code
+                )
+                if customer is None:
+                    raise UnknownCustomerError(field)
+                self.customers.remember(customer)
+            if not customer.visible_to(principal.customer_code):
+                raise UnknownCustomerError(field)
+            inserted = await self._insert_for(conn, customer, order, field)
+            if inserted is not None:
+                return _created(order, customer, inserted)
+            self.customers.forget(customer)  # changed or deleted since: look again
+            customer = None
+        raise ConflictError("The order's customer is being changed; try again.")
+
+    async def _insert_for(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        customer: CustomerSnapshot,
+        order: NewOrder,
+        field: str,
+    ) -> InsertedOrder | None:
+        message = OrderMessage(
+            customer_name=customer.name,
+            order_ref=order_reference(order.id.hex),
+            quantity=order.quantity,
+            item=order.item,
+            currency=order.currency,
+            amount=order.amount,
+            ordered_at=order.ordered_at,
+        )
+        body = render(self.settings.sms_template, message, self.settings.zone)
+        try:
+            return await insert_order(conn, customer, order, body)
+        except psycopg.errors.ForeignKeyViolation as exc:
+            # The customer was deleted between the snapshot and the insert.
+            self.customers.forget(customer)
+            raise UnknownCustomerError(field) from exc
 
     def _select(self, principal: Principal) -> Any:
         return (

@@ -156,19 +156,36 @@ async def task_runs_named(name: str) -> list[Any]:
         )
 
 
+class _AdminTokens:
+    """Takes any bearer token as ADMIN's (the token check has its own tests)."""
+
+    async def verify(self, token: str) -> Any:
+        from api.auth.tokens import VerifiedToken
+
+        return VerifiedToken(
+            subject=ADMIN.subject,
+            roles=ADMIN.roles,
+            customer_code=None,
+            client_id=None,
+            claims={},
+        )
+
+
 def api_client(settings: Settings, db: Database) -> Any:
-    """An httpx client of the app on `db`, called as an admin without a token (the token
-    check has its own tests)."""
+    """An httpx client of the app on `db`, called as an admin whose token is not checked."""
     import httpx
 
-    from api.auth.principal import get_principal
     from api.main import create_app
 
     app = create_app(settings)
     app.state.db = db
-    app.dependency_overrides[get_principal] = lambda: ADMIN
+    app.state.token_verifier = _AdminTokens()
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://duka.test")
+    return httpx.AsyncClient(
+        transport=transport,
+        base_url="http://duka.test",
+        headers={"Authorization": "Bearer sms-tests-admin"},
+    )
 
 
 class LiveApi:
