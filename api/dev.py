@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from types import FrameType
 
 import httpx
@@ -14,22 +13,11 @@ import httpx
 from api.core.settings import Settings
 from api.db import migrate
 from api.db.embedded import for_state_dir
+from api.devstack.http_wait import NotReadyError, wait_for_http
 from api.devstack.keycloak import KeycloakServer
 from api.devstack.keycloak_api import AdminApi, dev_summary, ensure_docs_redirect
 from api.devstack.keycloak_dist import KeycloakError
 from flows.devstack import start_sms_stack
-
-
-def _wait_ready(url: str, timeout_s: float = 60) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    return False
 
 
 def _dev_keycloak(settings: Settings) -> KeycloakServer | None:
@@ -96,8 +84,10 @@ def _run(settings: Settings, keycloak: KeycloakServer | None) -> int:
 
         signal.signal(signal.SIGTERM, stop)
         try:
-            if not _wait_ready(f"{base}/readyz"):
-                print("[duka] the API did not become ready; see the log above", file=sys.stderr)
+            try:
+                wait_for_http(f"{base}/readyz", timeout_s=60, process=api, what="API")
+            except NotReadyError as exc:
+                print(f"[duka] {exc}; see the log above", file=sys.stderr)
                 return 1
             print(
                 "\n".join(

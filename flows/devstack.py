@@ -15,16 +15,15 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy.engine import make_url
 
 from api.core.settings import Settings
+from api.devstack.http_wait import wait_for_http
 from at_sandbox.config import DEFAULT_API_KEY
 from flows.prefect_server import PrefectServer
 
@@ -34,20 +33,6 @@ CALLBACK_USER = "africastalking"
 # arrived, so unknown outcomes settle in seconds instead of waiting for an operator.
 RUNNER_DEFAULTS = {"DUKA_SMS_UNKNOWN_LOOKUP": "sandbox_inbox", "DUKA_SMS_UNKNOWN_GRACE_S": "20"}
 READY_TIMEOUT_S = 60.0
-
-
-def _wait_http(url: str, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the {what} exited (code {process.returncode})")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the {what} did not answer at {url}")
 
 
 @dataclass
@@ -131,7 +116,12 @@ class SmsStack:
                 ],
                 env=dict(os.environ),
             )
-            _wait_http(f"{self.sandbox_url}/_sandbox/health", sandbox, "AT sandbox")
+            wait_for_http(
+                f"{self.sandbox_url}/_sandbox/health",
+                timeout_s=READY_TIMEOUT_S,
+                process=sandbox,
+                what="AT sandbox",
+            )
         self.prefect.wait_ready()
         self._spawn(["-m", "flows"], env=self.runner_env())
 

@@ -11,15 +11,15 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import httpx
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
+
+from api.devstack.http_wait import NotReadyError, wait_for_http
 
 START_TIMEOUT_S = 180.0
 # Services a server only for runs started by clients does not need (no deployments, no
@@ -137,17 +137,15 @@ class PrefectServer:
         )
 
     def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if not self.running:
-                raise PrefectServerError(f"the Prefect server exited:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        raise PrefectServerError(f"the Prefect server did not answer in {timeout_s:.0f} s")
+        try:
+            wait_for_http(
+                f"{self.api_url}/health",
+                timeout_s=timeout_s,
+                process=self._process,
+                what="Prefect server",
+            )
+        except NotReadyError as exc:
+            raise PrefectServerError(f"{exc}:\n{self.log_tail()}") from exc
 
     def log_tail(self, chars: int = 3000) -> str:
         path = self.log_file or self.home / "server.log"
