@@ -6,6 +6,7 @@ stopping it disturbs no other test.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import uuid
@@ -208,3 +209,24 @@ async def test_outage_in_the_middle_of_a_transaction_leaves_nothing_behind(
     again = await client.post("/api/v1/orders", json=body, headers={"Idempotency-Key": "mid"})
     assert again.status_code == 201, again.text
     assert uuid.UUID(again.json()["id"])
+
+
+async def test_the_order_path_drops_its_dead_connections_at_the_first_failure(
+    outage: tuple[httpx.AsyncClient, Database], outage_server: EmbeddedPostgres
+) -> None:
+    client, db = outage
+    customer = await client.post("/api/v1/customers", json={"name": "Jane", "phone": "0712345678"})
+    body = {"customer_id": customer.json()["id"], "item": "Tea", "amount": "5"}
+    # Several pooled connections, all used by the order path (psycopg directly).
+    placed = await asyncio.gather(*(client.post("/api/v1/orders", json=body) for _ in range(4)))
+    assert [r.status_code for r in placed] == [201] * 4
+
+    await anyio.to_thread.run_sync(outage_server.stop)
+    assert_unavailable(await client.post("/api/v1/orders", json=body))
+    await anyio.to_thread.run_sync(outage_server.ensure_running)
+
+    # The first failure dropped the pool's idle connections too: no second 503 from them.
+    for _ in range(4):
+        r = await client.post("/api/v1/orders", json=body)
+        assert r.status_code == 201, r.text
+    assert (await counts(db))["orders"] == 8
