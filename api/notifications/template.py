@@ -4,15 +4,20 @@ so customer data such as "{item}" or "%s" is copied as text, not interpreted."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PLACEHOLDERS = frozenset(
     {"customer_name", "order_ref", "quantity", "item", "currency", "amount", "ordered_at"}
 )
 _TOKEN = re.compile(r"\{([a-z_]+)\}")
+_REMEMBERED_AMOUNTS = 10_000
+# (customer name, order reference, quantity, item, currency, amount, ordered at)
+_Fields = tuple[str, str, int, str, str, Decimal, datetime]
 
 
 class TemplateError(ValueError):
@@ -37,19 +42,82 @@ class OrderMessage:
     ordered_at: datetime
 
 
-def render(template: str, message: OrderMessage, tz: ZoneInfo) -> str:
-    values = {
-        "customer_name": message.customer_name,
-        "order_ref": message.order_ref,
-        "quantity": str(message.quantity),
-        "item": message.item,
-        "currency": message.currency,
-        "amount": f"{message.amount:,.2f}",
-        "ordered_at": message.ordered_at.astimezone(tz).strftime("%d %b %H:%M"),
-    }
-    # One pass over the template: substituted values are never scanned again.
-    return _TOKEN.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+class SmsTemplate:
+    """A template split once into text and placeholders, then filled many times.
+
+    Filling copies the pieces and puts each value in its slot: one pass, and substituted
+    values are never scanned again. Only the values the template uses are formatted, and
+    formatted amounts are remembered (an upload renders one template for up to
+    max_upload_rows orders, often with repeated amounts).
+    """
+
+    def __init__(self, template: str, tz: ZoneInfo) -> None:
+        # Literal text at even positions, names at odd ones; a name that is not a
+        # placeholder stays as written.
+        pieces = _TOKEN.split(template)
+        self._parts = [
+            piece if i % 2 == 0 or piece in PLACEHOLDERS else "{" + piece + "}"
+            for i, piece in enumerate(pieces)
+        ]
+        getters: dict[str, Callable[[_Fields], str]] = {
+            "customer_name": lambda f: f[0],
+            "order_ref": lambda f: f[1],
+            "quantity": lambda f: str(f[2]),
+            "item": lambda f: f[3],
+            "currency": lambda f: f[4],
+            "amount": lambda f: self._amount(f[5]),
+            "ordered_at": lambda f: f[6].astimezone(tz).strftime("%d %b %H:%M"),
+        }
+        self._slots = [
+            (i, getters[piece])
+            for i, piece in enumerate(pieces)
+            if i % 2 == 1 and piece in PLACEHOLDERS
+        ]
+        self._amounts: dict[Decimal, str] = {}
+
+    def fill(
+        self,
+        customer_name: str,
+        order_ref: str,
+        quantity: int,
+        item: str,
+        currency: str,
+        amount: Decimal,
+        ordered_at: datetime,
+    ) -> str:
+        fields = (customer_name, order_ref, quantity, item, currency, amount, ordered_at)
+        parts = self._parts.copy()
+        for i, value in self._slots:
+            parts[i] = value(fields)
+        return "".join(parts)
+
+    def _amount(self, amount: Decimal) -> str:
+        shown = self._amounts.get(amount)
+        if shown is None:
+            shown = f"{amount:,.2f}"
+            if len(self._amounts) < _REMEMBERED_AMOUNTS:
+                self._amounts[amount] = shown
+        return shown
+
+
+@lru_cache(maxsize=16)
+def compiled(template: str, tz: ZoneInfo) -> SmsTemplate:
+    """The process's one SmsTemplate per (template, zone): settings rarely change."""
+    return SmsTemplate(template, tz)
 
 
 def order_reference(order_id_hex: str) -> str:
     return "ORD-" + order_id_hex[:8].upper()
+
+
+def render(template: str, message: OrderMessage, tz: ZoneInfo) -> str:
+    """One order's SMS text."""
+    return compiled(template, tz).fill(
+        message.customer_name,
+        message.order_ref,
+        message.quantity,
+        message.item,
+        message.currency,
+        message.amount,
+        message.ordered_at,
+    )

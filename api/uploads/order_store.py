@@ -15,11 +15,11 @@ from api.core.errors import FieldError, ValidationFailedError
 from api.core.settings import Settings
 from api.customers.models import Customer
 from api.customers.service import visible_to
+from api.notifications.template import compiled, order_reference
 from api.notifications.wakeup import wake_sender
 from api.uploads.copy import ascending_uuid4s, copy_rows
 from api.uploads.exceptions import RowErrors
 from api.uploads.order_rows import CustomerRef, OrderRow, OrderRows
-from api.uploads.sms import SmsTexts
 
 _c = Customer.__table__.c
 
@@ -138,9 +138,9 @@ def _outbox_rows(
     recipients: dict[CustomerRef, Recipient],
     settings: Settings,
 ) -> Iterator[OutboxRow]:
-    """Each order's pending SMS: the text a single order gets (api/orders/service.py; see
-    api/uploads/sms.py), rendered while PostgreSQL stores the rows before it."""
-    texts = SmsTexts(settings.sms_template, settings.zone)
+    """Each order's pending SMS: the text a single order gets (api/orders/service.py),
+    rendered while PostgreSQL stores the rows before it."""
+    template = compiled(settings.sms_template, settings.zone)
     note_ids = ascending_uuid4s(len(orders))
     for note_id, order_id, (_, ref, item, quantity, amount, currency, at) in zip(
         note_ids, order_ids, orders, strict=False
@@ -150,5 +150,7 @@ def _outbox_rows(
             note_id,
             order_id,
             phone,
-            texts(name, order_id.hex(), quantity, item, currency, amount, at),
+            template.fill(
+                name, order_reference(order_id.hex()), quantity, item, currency, amount, at
+            ),
         )
