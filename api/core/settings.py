@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(default=5.0, gt=0)
     db_connect_timeout_s: int = Field(default=3, ge=1)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
+    db_upload_statement_timeout_ms: int = Field(
+        default=300_000,
+        ge=0,
+        description="Statement timeout inside a bulk upload's transaction (its COPY streams "
+        "every row), when longer than DUKA_DB_STATEMENT_TIMEOUT_MS; 0: no limit.",
+    )
     default_phone_region: str = Field(
         default="KE", min_length=2, max_length=2, description="Region for local phone numbers."
     )

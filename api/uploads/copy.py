@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
 
-import psycopg
 from psycopg import postgres, pq, sql
 from psycopg.adapt import Buffer, Dumper
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.db.engine import driver_of
+
 # Version 4 in the high nibble of byte 6, the RFC 4122 variant in the top bits of byte 8,
 # as uuid.uuid4() sets them; every other bit is random.
 _VERSION_4 = bytes((b & 0x0F) | 0x40 for b in range(256))
 _VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
-
-# A COPY lasts as long as its rows take to stream, and one upload may hold 200,000 rows:
-# the API's per-statement limit is meant for single requests, not for this.
-UPLOAD_STATEMENT_TIMEOUT_MS = 300_000
 
 
 def ascending_uuid4s(count: int) -> list[bytes]:
@@ -47,19 +43,14 @@ class _UuidBytesDumper(Dumper):
         return obj
 
 
-async def allow_bulk_statements(conn: AsyncConnection, configured_ms: int) -> None:
-    """Raise the statement timeout for the rest of this transaction (never lower it)."""
-    if 0 < configured_ms < UPLOAD_STATEMENT_TIMEOUT_MS:
+async def allow_bulk_statements(conn: AsyncConnection, configured_ms: int, bulk_ms: int) -> None:
+    """Raise the statement timeout to `bulk_ms` for the rest of this transaction (never
+    lower it; 0 means no limit). A COPY lasts as long as its rows take to stream, and one
+    upload may hold 200,000 rows: the per-statement limit is meant for single requests."""
+    if configured_ms > 0 and (bulk_ms == 0 or configured_ms < bulk_ms):
         await conn.execute(
-            text("SELECT set_config('statement_timeout', :ms, true)"),
-            {"ms": str(UPLOAD_STATEMENT_TIMEOUT_MS)},
+            text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(bulk_ms)}
         )
-
-
-async def driver_connection(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
-    """The psycopg connection under SQLAlchemy's, in the same transaction."""
-    raw = await conn.get_raw_connection()
-    return cast(psycopg.AsyncConnection[Any], raw.driver_connection)
 
 
 async def copy_rows(
@@ -78,7 +69,7 @@ async def copy_rows(
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     )
-    pg = await driver_connection(conn)
+    pg = await driver_of(conn)
     async with pg.cursor() as cursor:
         # Only for columns typed by set_types() below, and only on this cursor.
         cursor.adapters.register_dumper(None, _UuidBytesDumper)

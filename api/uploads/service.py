@@ -68,7 +68,11 @@ class UploadService:
         """One transaction for the checks against stored data and every insert."""
 
         async def bulk(conn: AsyncConnection) -> UploadResult:
-            await allow_bulk_statements(conn, self.settings.db_statement_timeout_ms)
+            await allow_bulk_statements(
+                conn,
+                self.settings.db_statement_timeout_ms,
+                self.settings.db_upload_statement_timeout_ms,
+            )
             return await action(conn)
 
         if idempotency_key is None:
