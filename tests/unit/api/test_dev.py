@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -85,16 +83,17 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         process: FakeProcess = seen["process"]
         return process
 
-    def wait_ready(url: str, timeout_s: float = 60) -> bool:
+    def wait_ready(url: str, **options: Any) -> None:
         seen["ready_url"] = url
-        return bool(seen["ready"])
+        if not seen["ready"]:
+            raise dev.NotReadyError("the API did not become ready")
 
     def install(signum: int, handler: Callable[..., Any]) -> None:
         seen["handlers"][signum] = handler
 
     monkeypatch.setattr(migrate, "upgrade", seen["migrated"].append)
     monkeypatch.setattr(subprocess, "Popen", popen)
-    monkeypatch.setattr(dev, "_wait_ready", wait_ready)
+    monkeypatch.setattr(dev, "wait_for_http", wait_ready)
     monkeypatch.setattr(signal, "signal", install)
     monkeypatch.setattr(dev, "start_sms_stack", FakeSmsStack)
     return seen
@@ -244,30 +243,3 @@ def test_an_api_that_ignores_terminate_is_killed(stack: dict[str, Any]) -> None:
     stack["process"] = FakeProcess([3, subprocess.TimeoutExpired("api", 10)])
     assert dev.run_dev(configured()) == 3
     assert stack["process"].killed
-
-
-def test_wait_ready_retries_until_ready(monkeypatch: pytest.MonkeyPatch) -> None:
-    answers: list[Any] = [httpx.ConnectError("refused"), httpx.Response(503), httpx.Response(200)]
-    sleeps: list[float] = []
-
-    def get(url: str, timeout: float) -> httpx.Response:
-        answer = answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        response: httpx.Response = answer
-        return response
-
-    monkeypatch.setattr(httpx, "get", get)
-    monkeypatch.setattr(dev, "time", SimpleNamespace(monotonic=time.monotonic, sleep=sleeps.append))
-    assert dev._wait_ready("http://127.0.0.1:1/readyz") is True
-    assert answers == []
-    assert len(sleeps) == 2
-
-
-def test_wait_ready_gives_up_after_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = iter([0.0, 0.5, 1.5, 2.5])
-    monkeypatch.setattr(
-        dev, "time", SimpleNamespace(monotonic=lambda: next(clock), sleep=lambda s: None)
-    )
-    monkeypatch.setattr(httpx, "get", lambda url, timeout: httpx.Response(503))
-    assert dev._wait_ready("http://127.0.0.1:1/readyz", timeout_s=2) is False
