@@ -14,6 +14,7 @@ import pytest
 from api import dev
 from api.core.settings import Settings
 from api.db import migrate
+from api.devstack.http_wait import NotReadyError
 from api.devstack.keycloak_dist import KeycloakError
 
 
@@ -86,7 +87,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     def wait_ready(url: str, **options: Any) -> None:
         seen["ready_url"] = url
         if not seen["ready"]:
-            raise dev.NotReadyError("the API did not become ready")
+            raise NotReadyError("the API did not become ready")
 
     def install(signum: int, handler: Callable[..., Any]) -> None:
         seen["handlers"][signum] = handler
