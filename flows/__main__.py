@@ -15,7 +15,14 @@ from collections.abc import Sequence
 
 
 def configure_logging(task_log_level: str, level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Prefect configures logging when `prefect.main` is first imported (by the flow engine,
+    # lazily), which would reset the levels set below: have that done first, then put the
+    # process's own console format and level in place of Prefect's on the root logger.
+    import prefect.main  # noqa: F401
+
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
     # One line per task run is what caps the sending rate (docs/benchmarks.md): keep them
     # for failures unless asked for. Flow runs keep their INFO summaries.
     logging.getLogger("prefect.task_runs").setLevel(task_log_level)
@@ -69,7 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if not get_current_settings().api.url:
         parser.error("PREFECT_API_URL is not set (the Prefect server's API, e.g. .../api)")
-    configure_logging(get_sms_settings().task_log_level)
+    sms = get_sms_settings()
+    configure_logging(sms.task_log_level)
+    if args.command == "run" and sms.processes > 1:
+        from flows.processes import supervise
+
+        return asyncio.run(supervise(sms.processes))
     if args.command == "run":
         return asyncio.run(_run_forever())
     return asyncio.run(_once(args.command))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from api.core.settings import Settings, get_settings
 from api.db.engine import Database, resolve_database_url
 from api.sms.at_gateway import AfricasTalkingGateway
 from api.sms.gateway import SmsGateway
+from flows.attempts import BatchedAttempts
 from flows.lookup import SentLookup, lookup_from_settings
 from flows.outbox import Outbox
 from flows.settings import SmsFlowSettings, get_sms_settings
@@ -23,6 +24,11 @@ class SenderDeps:
     outbox: Outbox
     gateway: SmsGateway
     lookup: SentLookup | None
+    attempts: BatchedAttempts = field(init=False)
+    """What the sends record their attempts in (group commits over `outbox`)."""
+
+    def __post_init__(self) -> None:
+        self.attempts = BatchedAttempts(self.outbox)
 
     @classmethod
     async def open(

@@ -28,6 +28,7 @@ from prefect.client.schemas.objects import State
 from prefect.context import FlowRunContext
 from prefect.logging import get_run_logger
 from prefect.tasks import exponential_backoff
+from prefect.utilities.annotations import quote
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -95,7 +96,7 @@ async def _dispatch(session: DispatchSession, token: uuid.UUID) -> dict[str, int
         retry_delay_seconds=exponential_backoff(sms.retry_backoff_s),
         retry_jitter_factor=sms.retry_jitter_factor,
     )
-    ctx = SendContext(deps.outbox, deps.gateway, token, sms.max_attempts)
+    ctx = SendContext(deps.attempts, deps.gateway, token, sms.max_attempts)
     loop = asyncio.get_running_loop()
     running: set[asyncio.Task[Any]] = set()
     slots = asyncio.Semaphore(sms.concurrency)
@@ -114,10 +115,12 @@ async def _dispatch(session: DispatchSession, token: uuid.UUID) -> dict[str, int
         # start-up work of hundreds of task runs at once.
         async with slots:
             # An async task called in an async flow gives a coroutine (Prefect's stubs
-            # describe the synchronous call).
+            # describe the synchronous call). The type is a string: `State[Sent]` built at
+            # run time is a pydantic generic lookup per SMS. `quote` spares Prefect walking
+            # the row and the context for upstream results (there are none) twice per run.
             run = cast(
-                Coroutine[Any, Any, State[Sent]],
-                send(reference=row.reference, sms=row, ctx=ctx, return_state=True),
+                "Coroutine[Any, Any, State[Sent]]",
+                send(reference=row.reference, sms=quote(row), ctx=quote(ctx), return_state=True),
             )
             return await run
 

@@ -90,26 +90,43 @@ _UNKNOWN = text(
     WHERE {_OURS}
     """  # noqa: S608
 )
+
+
+def _in_id_order(where: str) -> str:
+    """A CTE locking the rows that match `where` in id order. Statements that update many
+    rows lock them this way (see also flows/attempts.py), so that two of them running at
+    once wait for each other instead of deadlocking."""
+    return f"WITH locked AS (SELECT id FROM notifications WHERE {where} ORDER BY id FOR UPDATE)"  # noqa: S608
+
+
+_RELEASE_WHERE = "claim_token = :token AND status = 'sending' AND send_started_at IS NULL"
 _RELEASE = text(
     f"""
-    UPDATE notifications SET status = 'pending', {_FREE_CLAIM}, updated_at = now()
-    WHERE claim_token = :token AND status = 'sending' AND send_started_at IS NULL
+    {_in_id_order(_RELEASE_WHERE)}
+    UPDATE notifications n SET status = 'pending', {_FREE_CLAIM}, updated_at = now()
+    FROM locked WHERE n.id = locked.id AND {_RELEASE_WHERE}
     RETURNING {NOTIFY_EXPR}
     """  # noqa: S608
 )
+_HEARTBEAT_WHERE = "claim_token = ANY(:tokens) AND status = 'sending'"
 _HEARTBEAT = text(
     f"""
-    UPDATE notifications SET lease_until = {_LEASE}
-    WHERE claim_token = ANY(:tokens) AND status = 'sending'
+    {_in_id_order(_HEARTBEAT_WHERE)}
+    UPDATE notifications n SET lease_until = {_LEASE}
+    FROM locked WHERE n.id = locked.id AND {_HEARTBEAT_WHERE}
     """  # noqa: S608
 )
 # Claims of a dead (or stalled) runner with no attempt in flight: nothing was sent for them
 # since their last recorded outcome, so they go back to pending.
+_RECOVER_WHERE = (
+    "status = 'sending' AND send_started_at IS NULL "
+    "AND (lease_until IS NULL OR lease_until < now())"
+)
 _RECOVER = text(
     f"""
-    UPDATE notifications SET status = 'pending', {_FREE_CLAIM}, updated_at = now()
-    WHERE status = 'sending' AND send_started_at IS NULL
-      AND (lease_until IS NULL OR lease_until < now())
+    {_in_id_order(_RECOVER_WHERE)}
+    UPDATE notifications n SET status = 'pending', {_FREE_CLAIM}, updated_at = now()
+    FROM locked WHERE n.id = locked.id AND {_RECOVER_WHERE}
     RETURNING {NOTIFY_EXPR}
     """  # noqa: S608
 )

@@ -53,7 +53,8 @@ class ClaimLostError(SendFailedError):
 
 
 class AttemptStore(Protocol):
-    """What one send needs from the outbox (flows/outbox.py implements it)."""
+    """What one send needs from the outbox (flows/attempts.py implements it, over
+    flows/outbox.py)."""
 
     async def begin_attempt(self, notification_id: uuid.UUID, token: uuid.UUID) -> int | None: ...
 

@@ -79,6 +79,15 @@ class SmsFlowSettings(BaseSettings):
     prefect_backoff_max_s: float = Field(
         default=30.0, gt=0, le=600, description="Longest wait between tries to reach Prefect."
     )
+    processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description=(
+            "Runner processes `python -m flows` starts side by side (they share the outbox); "
+            "one runner uses at most one core."
+        ),
+    )
     task_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING",
         description=(

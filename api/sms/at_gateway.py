@@ -1,25 +1,29 @@
 """`SmsGateway` adapter for Africa's Talking, through its official SDK.
 
-The SDK is synchronous (`requests`), so each send runs in a worker thread, at most
-`max_concurrency` at a time, and the event loop never blocks. The thread is not abandoned
-when the caller is cancelled: the SDK call is bounded by its timeouts, and letting it finish
-keeps the outcome knowable. One gateway belongs to one event loop (its thread limiter binds
-to the loop on first use).
+The SDK is synchronous (`requests`), so each send runs in one of the gateway's own
+`max_concurrency` worker threads, and the event loop never blocks. Each worker thread keeps
+its connection to AT alive between sends (api/sms/at_session.py). A caller cancelled
+during a send still waits for it: the SDK call is bounded by its timeouts, and letting it
+finish keeps the outcome knowable. The threads are the gateway's own (not the event loop's
+default pool, nor anyio's, whose idle threads end after 10 s): they and their connections
+last as long as the gateway.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import anyio
-from africastalking.SMS import SMSService
 
 from api.core.settings import Settings
 from api.sms.at_errors import classify_exception
+from api.sms.at_session import KeepAliveSMSService
 from api.sms.at_status import classify_send_response
 from api.sms.gateway import SendOutcome, SendResult
 
@@ -73,14 +77,14 @@ class AfricasTalkingGateway:
             raise ValueError("timeout_s must be > 0 and max_concurrency >= 1")
         # An own service instance, not the SDK's module globals (africastalking.initialize):
         # two gateways never share credentials or a base URL.
-        self._service = SMSService(username, api_key)
+        self._service = KeepAliveSMSService(username, api_key)
         if base_url is not None:
             # The SDK has no public setting for its host; `_baseUrl` is where SMSService keeps
             # "<host>/version1" (africastalking 2.0.x, pinned in pyproject.toml).
             self._service._baseUrl = _check_base_url(base_url) + "/version1"
         self._sender_id = sender_id or None
         self._timeout = (min(_CONNECT_TIMEOUT_S, timeout_s), timeout_s)
-        self._limiter = anyio.CapacityLimiter(max_concurrency)
+        self._threads = ThreadPoolExecutor(max_concurrency, thread_name_prefix="at-sms")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AfricasTalkingGateway:
@@ -115,9 +119,18 @@ class AfricasTalkingGateway:
             )
         else:
             call = self._call(recipient, message, sender_id or self._sender_id)
-            result = await anyio.to_thread.run_sync(call, limiter=self._limiter)
+            sending = asyncio.get_running_loop().run_in_executor(self._threads, call)
+            try:
+                result = await asyncio.shield(sending)
+            except asyncio.CancelledError:
+                with anyio.CancelScope(shield=True):
+                    await asyncio.wait([sending])
+                raise
         # AT cannot deduplicate; the key is logged so a duplicate can be traced to its send.
-        log.info(
+        # An accepted send is recorded with its message id anyway (and a line per SMS costs
+        # the sender a few per cent of its rate): DEBUG; every other outcome: INFO.
+        log.log(
+            logging.DEBUG if result.outcome is SendOutcome.ACCEPTED else logging.INFO,
             "sms send to=%s outcome=%s reason=%s message_id=%s key=%s",
             _mask(recipient),
             result.outcome,

@@ -11,45 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from api.db.engine import Database
 from flows.outbox import Outbox
-from tests.support.sms_flows import add_customers
+from tests.support.outbox_rows import pending_notifications, row
 
 pytestmark = pytest.mark.anyio
 
 LEASE_S = 30.0
-
-
-async def pending_notifications(db: Database, count: int) -> list[uuid.UUID]:
-    """`count` orders with a pending SMS each, without waking anyone (no NOTIFY)."""
-    customers = await add_customers(db, count)
-    async with db.begin() as conn:
-        rows = await conn.execute(
-            text(
-                """
-                WITH o AS (
-                    INSERT INTO orders (id, customer_id, item, amount, currency, created_by)
-                    SELECT gen_random_uuid(), c, 'Tea', 5, 'KES', 'test'
-                    FROM unnest(CAST(:customers AS uuid[])) AS c
-                    RETURNING id, customer_id
-                )
-                INSERT INTO notifications (id, order_id, recipient, body)
-                SELECT gen_random_uuid(), o.id, c.phone, 'Hello'
-                FROM o JOIN customers c ON c.id = o.customer_id
-                RETURNING id
-                """
-            ),
-            {"customers": [c for c, _ in customers]},
-        )
-        return [r.id for r in rows]
-
-
-async def row(db: Database, notification_id: uuid.UUID) -> dict[str, object]:
-    async with db.autocommit() as conn:
-        found = (
-            await conn.execute(
-                text("SELECT * FROM notifications WHERE id = :id"), {"id": notification_id}
-            )
-        ).one()
-    return dict(found._mapping)
 
 
 async def test_concurrent_claims_never_share_a_row(outbox_db: Database) -> None:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -32,3 +34,19 @@ def test_unknown_commands_are_refused() -> None:
 def test_task_run_lines_are_kept_for_failures_by_default() -> None:
     configure_logging("WARNING")
     assert logging.getLogger("prefect.task_runs").level == logging.WARNING
+
+
+def test_the_level_holds_once_prefect_configures_its_logging() -> None:
+    # A fresh interpreter: Prefect sets its loggers up when the flow engine is first
+    # imported, which reset the level in the runner before (every task run logged at INFO).
+    script = (
+        "import logging\n"
+        "from flows.__main__ import configure_logging\n"
+        "configure_logging('WARNING')\n"
+        "import prefect.flow_engine, prefect.task_engine, flows.runner\n"
+        "print(logging.getLogger('prefect.task_runs').level, logging.getLogger().level)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == [str(logging.WARNING), str(logging.INFO)]

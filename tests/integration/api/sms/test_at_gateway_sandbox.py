@@ -8,9 +8,11 @@ from typing import Any
 import anyio
 import pytest
 from pydantic import SecretStr
+from requests.adapters import HTTPAdapter
 
 from api.core.settings import Settings
 from api.sms.at_gateway import AfricasTalkingGateway
+from api.sms.at_session import KeepAliveSMSService
 from api.sms.gateway import SendOutcome
 from at_sandbox.faults import FaultConfig
 from at_sandbox.runner import SandboxServer
@@ -162,3 +164,23 @@ async def test_a_slow_send_does_not_block_the_event_loop(at_sandbox: SandboxServ
         tg.cancel_scope.cancel()
     assert result.outcome is SendOutcome.ACCEPTED
     assert ticks >= 5  # ~40 if the loop ran freely, 0 if the send had blocked it
+
+
+async def test_sends_from_one_worker_thread_share_one_connection(
+    at_sandbox: SandboxServer,
+) -> None:
+    service = KeepAliveSMSService(at_sandbox.config.username, at_sandbox.config.api_key)
+    service._baseUrl = at_sandbox.base_url + "/version1"
+
+    def send_three() -> int:
+        for n in range(3):
+            service.send(f"hi {n}", [NUMBER])
+        url = service._make_url("/messaging")
+        adapter = service.session(url).get_adapter(url)
+        assert isinstance(adapter, HTTPAdapter)
+        pools = adapter.poolmanager.pools
+        [key] = pools.keys()
+        return int(pools[key].num_connections)
+
+    assert await anyio.to_thread.run_sync(send_three) == 1
+    assert at_sandbox.state.inbox.count(NUMBER) == 3

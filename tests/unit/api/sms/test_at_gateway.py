@@ -168,3 +168,47 @@ async def test_worker_threads_are_bounded_by_max_concurrency() -> None:
         for _ in range(6):
             tg.start_soon(gateway.send, "+254711000001", "hi")
     assert peak[0] == 2
+
+
+async def test_only_sends_not_accepted_are_logged_at_info(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gateway = _gateway()
+    answers = iter([OK, RuntimeError("surprise")])
+
+    def send(*args: Any, **kwargs: Any) -> object:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    gateway._service.send = send
+    caplog.set_level("DEBUG", logger="api.sms.at_gateway")
+    await gateway.send("+254711000001", "hi", idempotency_key="n-1:1")
+    await gateway.send("+254711000001", "hi", idempotency_key="n-2:1")
+    levels = {
+        r.getMessage().split("key=")[-1]: r.levelname
+        for r in caplog.records
+        if r.getMessage().startswith("sms send")
+    }
+    assert levels == {"n-1:1": "DEBUG", "n-2:1": "INFO"}
+
+
+async def test_a_cancelled_caller_waits_for_its_send_to_finish() -> None:
+    gateway = _gateway()
+    started, finished = threading.Event(), threading.Event()
+
+    def slow_send(*args: Any, **kwargs: Any) -> object:
+        started.set()
+        time.sleep(0.3)
+        finished.set()
+        return OK
+
+    gateway._service.send = slow_send
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(gateway.send, "+254711000001", "hi")
+            await anyio.to_thread.run_sync(started.wait)
+            scope.cancel()
+    assert scope.cancelled_caught
+    assert finished.is_set(), "the send in flight was waited for, not abandoned"
