@@ -41,6 +41,39 @@ def _git_commit() -> str:
     return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
+def _cpu_seconds(pid: int) -> float:
+    # utime and stime, fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name).
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree_cpu_s(root: int) -> float:
+    """CPU seconds used so far by a process and its live descendants (a uvicorn server and
+    its workers). Robust where throughput is not: other load on the machine slows a server
+    down but hardly changes the CPU it spends per request."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        tree.update(children)
+        frontier.extend(children)
+    total = 0.0
+    for pid in tree:
+        try:
+            total += _cpu_seconds(pid)
+        except OSError:
+            continue  # exited meanwhile
+    return total
+
+
 def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 

@@ -21,10 +21,17 @@ from typing import Any
 from bench.config import ORDERS_PATH, RESULTS_DIR, UPLOAD_PATH, BenchConfig
 from bench.database import BenchDatabase
 from bench.issuer import BenchIssuer
-from bench.machine import load_average, machine_info
+from bench.machine import load_average, machine_info, process_tree_cpu_s
 from bench.pgbench import pgbench_version, run_pgbench
 from bench.report import markdown, summarize
-from bench.servers import Server, check_port_free, duka_command, lean_command, running
+from bench.servers import (
+    Server,
+    check_port_free,
+    duka_command,
+    lean_command,
+    running,
+    unverified_command,
+)
 from bench.upload import duka_upload, raw_copy, write_copy_files, write_upload_csv
 from bench.wrk import run_wrk, wrk_version
 
@@ -63,7 +70,7 @@ def fixed_rate(server: Server, config: BenchConfig, rate: float, token: str) -> 
 
 
 def load_server(
-    server: Server, db: BenchDatabase, config: BenchConfig, token: str
+    server: Server, db: BenchDatabase, config: BenchConfig, token: str, fixed_rate_run: bool = True
 ) -> dict[str, Any]:
     log(f"{server.name}: warm-up {config.warmup_s}s")
     run_wrk(server.base_url, max(config.levels), config.warmup_s, config.customers, token)
@@ -72,17 +79,23 @@ def load_server(
         db.clear_orders()
         log(f"{server.name}: wrk {level} connections, {config.duration_s}s")
         load_before = load_average()
+        cpu_before = process_tree_cpu_s(server.pid)
         run: dict[str, Any] = dict(
             run_wrk(server.base_url, level, config.duration_s, config.customers, token)
         )
+        cpu_s = process_tree_cpu_s(server.pid) - cpu_before
         run["load_average_before"] = load_before
+        run["server_cpu_ms_per_request"] = cpu_s * 1000 / max(int(run["requests"]), 1)
         runs.append(run)
         errors = sum(run["errors"].values())
-        log(f"  {run['ok_rps']:.0f} req/s, p99 {run['latency_ms']['p99']:.1f} ms, {errors} errors")
+        log(
+            f"  {run['ok_rps']:.0f} req/s, p99 {run['latency_ms']['p99']:.1f} ms, {errors} "
+            f"errors, server CPU {run['server_cpu_ms_per_request']:.3f} ms/request"
+        )
     peak = max(float(r["ok_rps"]) for r in runs)
     rate = peak * config.fixed_rate_fraction
     fixed = None
-    if rate > 0:
+    if rate > 0 and fixed_rate_run:
         db.clear_orders()
         log(f"{server.name}: fixed rate {rate:.0f} req/s, {config.duration_s}s")
         fixed = fixed_rate(server, config, rate, token)
@@ -156,6 +169,20 @@ def run_phases(
         with running("lean", command, config.lean_port, "/healthz") as server:
             results["lean"] = load_server(server, db, config, token)
         save()
+    if "auth" in config.phases:
+        # What checking the bearer token costs: Duka with tokens taken on trust, and Duka
+        # checking every request's token in full (no remembered tokens), both closed loop.
+        variants = (
+            ("duka_unverified", unverified_command(config, db.url, issuer.issuer)),
+            (
+                "duka_uncached",
+                duka_command(config, db.url, issuer.issuer, DUKA_OIDC_TOKEN_CACHE_SIZE="0"),
+            ),
+        )
+        for name, command in variants:
+            with running(name, command, config.duka_port, "/healthz") as server:
+                results[name] = load_server(server, db, config, token, fixed_rate_run=False)
+            save()
 
 
 def main() -> int:

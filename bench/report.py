@@ -8,6 +8,8 @@ from typing import Any
 LEAN_RATIO_TARGET = 0.7
 P99_TARGET_MS = 50.0
 UPLOAD_RATIO_TARGET = 0.5
+# Token validation may cost POST /orders at most this share of its throughput.
+VALIDATION_DROP_TARGET = 0.15
 
 
 def _peak(runs: list[dict[str, Any]], key: str) -> float:
@@ -37,14 +39,28 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         "duka_p99_ms_at_fixed_rate": p99,
         "upload_over_raw_copy": _ratio(up_duka, up_copy),
     }
+    unverified = _peak(results.get("duka_unverified", {}).get("closed_loop", []), "ok_rps")
+    uncached = _peak(results.get("duka_uncached", {}).get("closed_loop", []), "ok_rps")
+    summary["duka_unverified_peak_rps"] = round(unverified, 1)
+    summary["duka_uncached_peak_rps"] = round(uncached, 1)
+    summary["validation_drop"] = _drop(duka_peak, unverified)
+    summary["uncached_validation_drop"] = _drop(uncached, unverified)
     summary["targets"] = {
         "duka_over_lean>=0.7": _met(summary["duka_over_lean"], lambda r: r >= LEAN_RATIO_TARGET),
         "p99<50ms_at_half_peak": _met(p99, lambda v: v < P99_TARGET_MS),
         "upload_over_copy>=0.5": _met(
             summary["upload_over_raw_copy"], lambda r: r >= UPLOAD_RATIO_TARGET
         ),
+        "validation_drop<=15%": _met(
+            summary["validation_drop"], lambda d: d <= VALIDATION_DROP_TARGET
+        ),
     }
     return summary
+
+
+def _drop(checked: float, unchecked: float) -> float | None:
+    """The share of throughput lost to token validation (negative: within noise, faster)."""
+    return round(1 - checked / unchecked, 3) if checked and unchecked else None
 
 
 def _met(value: float | None, check: Any) -> str:
@@ -145,6 +161,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {title} | {run['seconds']:.2f} | {run['rows_per_s']:,.0f} | "
                 f"{run['orders_stored']:,} / {run['notifications_stored']:,} |"
             )
+    lines += _validation_lines(results, summary)
     targets = summary["targets"]
     lines += [
         "",
@@ -159,6 +176,43 @@ def markdown(results: dict[str, Any]) -> str:
         f"| {targets['p99<50ms_at_half_peak']} |",
         f"| upload >= 0.5x raw COPY rows/s | {_fmt(summary['upload_over_raw_copy'])}x "
         f"| {targets['upload_over_copy>=0.5']} |",
+        f"| token validation costs <= 15% of POST /orders throughput "
+        f"| {_pct(summary['validation_drop'])} | {targets['validation_drop<=15%']} |",
         f"| (info) Duka / pgbench peak | {_fmt(summary['duka_over_pgbench'])}x | - |",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _pct(share: float | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
+
+
+def _validation_lines(results: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    variants = (
+        ("duka_unverified", "tokens taken on trust (no validation)"),
+        ("duka", "Duka as shipped: tokens checked, a checked token remembered until it expires"),
+        ("duka_uncached", "every request's token checked in full (RS256 and claims)"),
+    )
+    runs = {name: results.get(name, {}).get("closed_loop", []) for name, _ in variants}
+    if not runs["duka_unverified"]:
+        return []
+    base = summary["duka_unverified_peak_rps"]
+    lines = [
+        "",
+        "**Cost of token validation** (POST /api/v1/orders, closed loop, best level of each; "
+        "server CPU per request over that level)",
+        "",
+        "| Duka with | peak req/s | p99 ms | server CPU ms/request | throughput lost |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, title in variants:
+        if not runs[name]:
+            continue
+        best = max(runs[name], key=lambda r: float(r["ok_rps"]))
+        lost = _drop(float(best["ok_rps"]), base)
+        lines.append(
+            f"| {title} | {best['ok_rps']:.0f} | {_ms(best['latency_ms'], 'p99')} | "
+            f"{best.get('server_cpu_ms_per_request', 0):.3f} | "
+            f"{'-' if name == 'duka_unverified' else _pct(lost)} |"
+        )
+    return lines

@@ -7,13 +7,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx
-
+from api.devstack.http_wait import NotReadyError, wait_for_http
 from bench.config import RESULTS_DIR, ROOT, BenchConfig
 
 
@@ -24,11 +22,8 @@ class Server:
     pid: int
 
 
-def duka_command(
-    config: BenchConfig, database_url: str, issuer: str
-) -> tuple[list[str], dict[str, str]]:
-    """`duka serve`, the production entry point, configured only through DUKA_* settings."""
-    env = {
+def _duka_env(config: BenchConfig, database_url: str, issuer: str) -> dict[str, str]:
+    return {
         **os.environ,
         "DUKA_DATABASE_URL": database_url,
         "DUKA_OIDC_ISSUER": issuer,
@@ -37,44 +32,49 @@ def duka_command(
         "DUKA_WORKERS": str(config.workers),
         "DUKA_LOG_LEVEL": "info",  # start-up lines only: the access log stays off
     }
+
+
+def duka_command(
+    config: BenchConfig, database_url: str, issuer: str, **settings: str
+) -> tuple[list[str], dict[str, str]]:
+    """`duka serve`, the production entry point, configured only through DUKA_* settings
+    (`settings` adds some, e.g. DUKA_OIDC_TOKEN_CACHE_SIZE="0")."""
+    env = {**_duka_env(config, database_url, issuer), **settings}
     return [sys.executable, "-m", "api.cli", "serve"], env
 
 
+def unverified_command(
+    config: BenchConfig, database_url: str, issuer: str
+) -> tuple[list[str], dict[str, str]]:
+    """Duka with tokens taken on trust (bench/unverified_app.py), on Duka's port."""
+    env = _duka_env(config, database_url, issuer)
+    return _uvicorn("bench.unverified_app:app", config.duka_port, config.workers), env
+
+
 def lean_command(config: BenchConfig, database_url: str) -> tuple[list[str], dict[str, str]]:
-    # The same uvicorn options `duka serve` passes, so only the application differs.
     env = {**os.environ, "BENCH_DATABASE_URL": database_url}
-    argv = [
+    return _uvicorn("bench.lean_app:app", config.lean_port, config.workers), env
+
+
+def _uvicorn(app: str, port: int, workers: int) -> list[str]:
+    # The same uvicorn options `duka serve` passes, so only the application differs.
+    return [
         sys.executable,
         "-m",
         "uvicorn",
-        "bench.lean_app:app",
+        app,
         "--host",
         "127.0.0.1",
         "--port",
-        str(config.lean_port),
+        str(port),
         "--workers",
-        str(config.workers),
+        str(workers),
         "--log-level",
         "info",
         "--no-access-log",
         "--proxy-headers",
         "--no-server-header",
     ]
-    return argv, env
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"{url} not ready after {timeout_s:.0f}s")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -114,8 +114,8 @@ def running(
         try:
             base_url = f"http://127.0.0.1:{port}"
             try:
-                _wait_ready(base_url + ready_path, proc)
-            except RuntimeError:
+                wait_for_http(base_url + ready_path, timeout_s=180, process=proc, what=name)
+            except NotReadyError:
                 tail = log_path.read_text(errors="replace")[-3000:]
                 print(f"[bench] {name} server log:\n{tail}", file=sys.stderr)
                 raise

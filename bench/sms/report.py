@@ -39,20 +39,32 @@ def markdown(result: dict[str, Any]) -> str:
             f"{phase['drained']} | {lat.get('p50')} | {lat.get('p90')} | {lat.get('p99')} | "
             f"{lat.get('max')} |"
         )
-    backlog = phases.get("backlog", {})
-    scaled = phases.get("backlog_scaled")
+    anchor_cpu = phases.get("anchor", {}).get("cpu_ms")
     lines += [
         "",
-        f"Prefect's ceiling (empty task runs in one flow): {anchor} per s",
-        f"Backlog of {backlog.get('orders')} orders sent at {backlog.get('per_s')} SMS per s"
-        + (
-            f" ({backlog['per_s'] / anchor:.2f}x the ceiling)"
-            if anchor and backlog.get("per_s")
-            else ""
-        ),
+        f"Prefect's ceiling (empty task runs in one flow): {anchor} per s, "
+        f"{anchor_cpu} ms of CPU per task run",
     ]
-    if scaled:
-        lines.append(
-            f"The same backlog with {scaled['runners']} runners: {scaled.get('per_s')} SMS per s"
-        )
+    for name in ("backlog", "backlog_scaled"):
+        if name in phases:
+            lines.append(_backlog_line(phases[name], anchor, anchor_cpu))
+    if "sustained" in phases:
+        processes = phases["sustained"].get("processes")
+        lines.append(f"Sustained check with DUKA_SMS_PROCESSES={processes}")
     return "\n".join(lines)
+
+
+def _backlog_line(phase: dict[str, Any], anchor: float | None, anchor_cpu: float | None) -> str:
+    rate, runner_cpu = phase.get("per_s"), phase.get("runner_cpu_ms_per_sms")
+    line = (
+        f"Backlog of {phase.get('orders')} orders, DUKA_SMS_PROCESSES={phase.get('processes')}: "
+        f"{rate} SMS per s"
+    )
+    if anchor and rate:
+        line += f" ({rate / anchor:.2f}x the ceiling)"
+    if runner_cpu:
+        line += f"; runner CPU {runner_cpu} ms per SMS"
+        if anchor_cpu:
+            line += f" ({anchor_cpu / runner_cpu:.2f}x the anchor's per task run)"
+        line += f", Prefect server CPU {phase.get('server_cpu_ms_per_sms')} ms per SMS"
+    return line

@@ -30,6 +30,13 @@ class Stack:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     runners: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
+    @property
+    def prefect_pid(self) -> int:
+        process = self.prefect._process
+        if process is None:
+            raise RuntimeError("the Prefect server is not running")
+        return process.pid
+
     def runner_env(self, **sms: str) -> dict[str, str]:
         return {
             **os.environ,
