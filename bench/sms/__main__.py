@@ -6,8 +6,9 @@ highest sustained SMS rate, and Prefect's own ceiling on the same machine.
 It runs its own embedded PostgreSQL (.state/bench-sms-postgres, port 54343), a Prefect
 server on it, the Africa's Talking sandbox and the SMS runner (`python -m flows`) as child
 processes, and inserts orders itself through the API's order service (the same statement,
-and the same wake-up after the commit). Latency = notifications.sent_at - orders.created_at, both stamped by
-PostgreSQL. Results: bench/sms/results/<time>.json, and a summary on stdout.
+and the same wake-up after the commit). Latency = notifications.sent_at -
+orders.created_at, both stamped by PostgreSQL. Results: bench/sms/results/<time>.json,
+and a summary on stdout.
 """
 
 from __future__ import annotations
