@@ -43,35 +43,23 @@ def _git_commit() -> str:
 
 def _cpu_seconds(pid: int) -> float:
     # utime and stime, fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name).
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0  # exited meanwhile
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def process_tree_cpu_s(root: int) -> float:
+def process_tree_cpu_s(pid: int) -> float:
     """CPU seconds used so far by a process and its live descendants (a uvicorn server and
-    its workers). Robust where throughput is not: other load on the machine slows a server
-    down but hardly changes the CPU it spends per request."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
-        tree.update(children)
-        frontier.extend(children)
-    total = 0.0
-    for pid in tree:
-        try:
-            total += _cpu_seconds(pid)
-        except OSError:
-            continue  # exited meanwhile
-    return total
+    its workers, a runner and its processes). Robust where throughput is not: other load
+    on the machine slows a server down but hardly changes the CPU it spends per request."""
+    total = _cpu_seconds(pid)
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return total
+    return total + sum(process_tree_cpu_s(int(child)) for child in children)
 
 
 def load_average() -> float:

@@ -11,41 +11,23 @@ up shares the cores with it, so the backlog phases start once it is idle.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psycopg
 
-
-def _cpu_s(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu_s(pid: int) -> float:
-    """CPU seconds of a process and its live descendants (a runner and its processes)."""
-    total = _cpu_s(pid)
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return total
-    return total + sum(tree_cpu_s(int(child)) for child in children)
+from bench.machine import process_tree_cpu_s
 
 
 def wait_idle(pid: int, timeout_s: float = 180.0, busy_s: float = 0.05) -> float:
     """Wait until process `pid` uses less than `busy_s` of CPU in a second; the seconds
     waited."""
     started = time.monotonic()
-    last = tree_cpu_s(pid)
+    last = process_tree_cpu_s(pid)
     while time.monotonic() - started < timeout_s:
         time.sleep(1)
-        now = tree_cpu_s(pid)
+        now = process_tree_cpu_s(pid)
         if now - last < busy_s:
             break
         last = now
@@ -80,8 +62,10 @@ class DrainCpu:
             while not self._stop.is_set():
                 row = conn.execute("SELECT count(*) FROM notifications WHERE status = 'sent'")
                 sent = int(row.fetchone()[0])  # type: ignore[index]
-                runner = sum(tree_cpu_s(pid) for pid in self.runner_pids)
-                self.samples.append((time.monotonic(), sent, runner, tree_cpu_s(self.server_pid)))
+                runner = sum(process_tree_cpu_s(pid) for pid in self.runner_pids)
+                self.samples.append(
+                    (time.monotonic(), sent, runner, process_tree_cpu_s(self.server_pid))
+                )
                 if sent >= self.total:
                     return
                 time.sleep(0.2)
