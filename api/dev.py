@@ -53,12 +53,24 @@ def run_dev(settings: Settings) -> int:
 
 
 def _run(settings: Settings, keycloak: KeycloakServer | None) -> int:
-    if settings.database_url is None:
-        db_url = for_state_dir(settings.state_dir, settings.embedded_pg_port).ensure_running()
-        db_shown = f"{db_url} (embedded, data in {settings.state_dir / 'postgres'})"
-    else:
-        db_url = settings.database_url.get_secret_value()
-        db_shown = "DUKA_DATABASE_URL"
+    if settings.database_url is not None:
+        url = settings.database_url.get_secret_value()
+        return _run_stack(settings, keycloak, url, "DUKA_DATABASE_URL")
+    embedded = for_state_dir(settings.state_dir, settings.embedded_pg_port)
+    # Ctrl-C stops what this run started; an embedded server that was already up stays up.
+    started_here = not embedded.is_ready()
+    db_url = embedded.ensure_running()
+    try:
+        shown = f"{db_url} (embedded, data in {settings.state_dir / 'postgres'})"
+        return _run_stack(settings, keycloak, db_url, shown)
+    finally:
+        if started_here:
+            embedded.stop()
+
+
+def _run_stack(
+    settings: Settings, keycloak: KeycloakServer | None, db_url: str, db_shown: str
+) -> int:
     migrate.upgrade(settings.sqlalchemy_url(db_url))
     base = f"http://{settings.host}:{settings.port}"
     if keycloak is not None:

@@ -140,17 +140,34 @@ def test_dev_migrates_starts_the_api_and_prints_the_urls(
     assert stack["process"].terminated
 
 
-def test_dev_uses_the_embedded_server_without_a_url(
-    stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    class Embedded:
-        def ensure_running(self) -> str:
-            return "postgresql://postgres@127.0.0.1:54329/duka"
+class Embedded:
+    def __init__(self, running: bool) -> None:
+        self.running = running
+        self.stopped = False
 
-    monkeypatch.setattr(dev, "for_state_dir", lambda state_dir, port: Embedded())
+    def is_ready(self) -> bool:
+        return self.running
+
+    def ensure_running(self) -> str:
+        return "postgresql://postgres@127.0.0.1:54329/duka"
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+@pytest.mark.parametrize("already_running", [False, True])
+def test_dev_uses_the_embedded_server_without_a_url_and_stops_it_if_it_started_it(
+    stack: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    already_running: bool,
+) -> None:
+    embedded = Embedded(running=already_running)
+    monkeypatch.setattr(dev, "for_state_dir", lambda state_dir, port: embedded)
     assert dev.run_dev(configured(database_url=None, state_dir=Path(".state"))) == 0
     assert stack["migrated"] == ["postgresql+psycopg://postgres@127.0.0.1:54329/duka"]
     assert "(embedded, data in .state/postgres)" in capsys.readouterr().out
+    assert embedded.stopped is not already_running
 
 
 def test_dev_runs_a_local_keycloak_without_an_issuer(
