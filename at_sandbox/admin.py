@@ -5,7 +5,9 @@ cannot send without a CORS preflight the sandbox never grants.
 DNS rebinding would get around that: a page from a name the attacker points at 127.0.0.1
 after it loaded is same-origin with the sandbox, and could read the inbox and set faults.
 Its requests still carry the attacker's name in `Host`, so the controls answer only
-requests addressed to a loopback name or address with the port they arrived on.
+requests addressed to a loopback name or address with the port they arrived on. The send
+endpoints check it too (app.py): the sandbox's API key is public, and a rebound page could
+otherwise put messages in the inbox. Only /_sandbox/health answers any Host.
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def addressed_to_us(request: Request) -> bool:
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def _local_only(endpoint: Endpoint) -> Endpoint:
+def local_only(endpoint: Endpoint) -> Endpoint:
     async def checked(request: Request) -> Response:
         if not addressed_to_us(request):
             return JSONResponse(
@@ -140,5 +142,5 @@ def admin_routes() -> list[Route]:
         ("/_sandbox/inbox.html", get_inbox_html, ["GET"]),
     ]
     return [
-        Route(path, _local_only(endpoint), methods=methods) for path, endpoint, methods in routes
+        Route(path, local_only(endpoint), methods=methods) for path, endpoint, methods in routes
     ]

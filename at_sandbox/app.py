@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from at_sandbox.admin import admin_routes
+from at_sandbox.admin import admin_routes, local_only
 from at_sandbox.config import SandboxConfig
 from at_sandbox.faults import FaultInjector, RequestFault
 from at_sandbox.messaging import BadRequestError, SendRequest, decide, parse_bulk, parse_form
@@ -173,8 +173,8 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/version1/messaging", send_form, methods=["POST"]),
-            Route("/version1/messaging/bulk", send_bulk, methods=["POST"]),
+            Route("/version1/messaging", local_only(send_form), methods=["POST"]),
+            Route("/version1/messaging/bulk", local_only(send_bulk), methods=["POST"]),
             Route("/_sandbox/health", health, methods=["GET"]),
             *admin_routes(),
         ],

@@ -292,6 +292,8 @@ async def test_the_controls_answer_requests_to_a_loopback_host(
         ("GET", "/_sandbox/faults"),
         ("POST", "/_sandbox/faults"),
         ("DELETE", "/_sandbox/faults"),
+        ("POST", "/version1/messaging"),
+        ("POST", "/version1/messaging/bulk"),
     ],
 )
 async def test_the_controls_refuse_other_hosts(
@@ -301,8 +303,13 @@ async def test_the_controls_refuse_other_hosts(
     response = await client.request(method, path, headers={"host": host}, json={"error_rate": 1.0})
     assert response.status_code == 403
     assert "loopback" in response.json()["error"]
-    assert state.inbox.count() == 1
+    assert state.inbox.count() == 1  # nothing emptied, nothing sent
     assert state.faults.config.error_rate == 0
+
+
+async def test_health_answers_any_host(client: httpx.AsyncClient) -> None:
+    response = await client.get("/_sandbox/health", headers={"host": "attacker.example"})
+    assert response.status_code == 200
 
 
 async def test_an_ipv6_loopback_host_is_accepted(state: SandboxState) -> None:
