@@ -1,9 +1,18 @@
 """Sandbox controls under /_sandbox: faults (GET, POST to replace, DELETE to reset) and the
 inbox (JSON, HTML, DELETE to empty). Changes need a JSON body, which a foreign web page
-cannot send without a CORS preflight the sandbox never grants."""
+cannot send without a CORS preflight the sandbox never grants.
+
+DNS rebinding would get around that: a page from a name the attacker points at 127.0.0.1
+after it loaded is same-origin with the sandbox, and could read the inbox and set faults.
+Its requests still carry the attacker's name in `Host`, so the controls answer only
+requests addressed to a loopback name or address with the port they arrived on. The send
+endpoints check it too (app.py): the sandbox's API key is public, and a rebound page could
+otherwise put messages in the inbox. Only /_sandbox/health answers any Host.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -11,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from api.sms.loopback import is_loopback
 from at_sandbox.faults import FaultConfig
 from at_sandbox.inbox_html import HEADERS, render_inbox
 
@@ -91,12 +101,46 @@ async def clear_inbox(request: Request) -> Response:
     return Response(status_code=204)
 
 
+def addressed_to_us(request: Request) -> bool:
+    """`Host` names a loopback host with the port this request arrived on."""
+    host = request.headers.get("host", "")
+    server = request.scope.get("server")
+    if not host or not server or server[1] is None:
+        return False
+    name, sep, port = host.rpartition(":")
+    if not sep or not port.isdigit() or int(port) != int(server[1]):
+        return False
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    elif ":" in name:
+        return False  # an IPv6 address must be bracketed
+    return is_loopback(name.lower())
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def local_only(endpoint: Endpoint) -> Endpoint:
+    async def checked(request: Request) -> Response:
+        if not addressed_to_us(request):
+            return JSONResponse(
+                {"error": "sandbox controls answer only requests to a loopback host:port"},
+                status_code=403,
+            )
+        return await endpoint(request)
+
+    return checked
+
+
 def admin_routes() -> list[Route]:
+    routes: list[tuple[str, Endpoint, list[str]]] = [
+        ("/_sandbox/faults", get_faults, ["GET"]),
+        ("/_sandbox/faults", set_faults, ["POST", "PUT"]),
+        ("/_sandbox/faults", reset_faults, ["DELETE"]),
+        ("/_sandbox/inbox", get_inbox, ["GET"]),
+        ("/_sandbox/inbox", clear_inbox, ["DELETE"]),
+        ("/_sandbox/inbox.html", get_inbox_html, ["GET"]),
+    ]
     return [
-        Route("/_sandbox/faults", get_faults, methods=["GET"]),
-        Route("/_sandbox/faults", set_faults, methods=["POST", "PUT"]),
-        Route("/_sandbox/faults", reset_faults, methods=["DELETE"]),
-        Route("/_sandbox/inbox", get_inbox, methods=["GET"]),
-        Route("/_sandbox/inbox", clear_inbox, methods=["DELETE"]),
-        Route("/_sandbox/inbox.html", get_inbox_html, methods=["GET"]),
+        Route(path, local_only(endpoint), methods=methods) for path, endpoint, methods in routes
     ]

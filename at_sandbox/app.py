@@ -11,11 +11,11 @@ from urllib.parse import parse_qsl
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from at_sandbox.admin import admin_routes
+from at_sandbox.admin import admin_routes, local_only
 from at_sandbox.config import SandboxConfig
 from at_sandbox.faults import FaultInjector, RequestFault
 from at_sandbox.messaging import BadRequestError, SendRequest, decide, parse_bulk, parse_form
@@ -24,6 +24,17 @@ from at_sandbox.state import SandboxState
 UNAUTHORIZED = "The supplied authentication is invalid"
 SERVER_ERROR = "Internal Server Error"
 GATEWAY_TIMEOUT = "The server was not able to produce a timely response to your request."
+# What a reverse proxy (nginx here) in front of the API answers when its upstream failed or
+# timed out: HTML, without any of AT's wording.
+_PROXY_PAGE = (
+    "<html>\r\n<head><title>{status}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+PROXY_PAGES = {
+    "bad_gateway": (502, _PROXY_PAGE.format(status="502 Bad Gateway")),
+    "gateway_timeout": (504, _PROXY_PAGE.format(status="504 Gateway Time-out")),
+}
 
 
 class _TooLargeError(Exception):
@@ -133,6 +144,9 @@ async def _fail(
     """Apply a fault. `answer` is the real answer when the message was already recorded."""
     if fault == "error":
         return _text(SERVER_ERROR, 500)
+    if fault in PROXY_PAGES:
+        status, page = PROXY_PAGES[fault]
+        return HTMLResponse(page, status_code=status)
     if fault == "disconnect":
         return BrokenResponse()
     hold = faults.config.timeout_hold_s
@@ -159,8 +173,8 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/version1/messaging", send_form, methods=["POST"]),
-            Route("/version1/messaging/bulk", send_bulk, methods=["POST"]),
+            Route("/version1/messaging", local_only(send_form), methods=["POST"]),
+            Route("/version1/messaging/bulk", local_only(send_bulk), methods=["POST"]),
             Route("/_sandbox/health", health, methods=["GET"]),
             *admin_routes(),
         ],

@@ -5,13 +5,13 @@ The API key default is public on purpose: the sandbox guards nothing, and binds 
 
 from __future__ import annotations
 
-import ipaddress
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.sms.loopback import is_loopback
 from at_sandbox.faults import FaultConfig
 
 DEFAULT_API_KEY = "at-sandbox-key"
@@ -46,13 +46,7 @@ class SandboxConfig(BaseSettings):
     @field_validator("host")
     @classmethod
     def _loopback_only(cls, value: str) -> str:
-        if value == "localhost":
-            return value
-        try:
-            loopback = ipaddress.ip_address(value).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
+        if not is_loopback(value):
             raise ValueError("the sandbox binds loopback addresses only")
         return value
 

@@ -21,7 +21,7 @@ from at_sandbox.statuses import (
     REPORT_WITH_REASON,
 )
 
-RequestFault = Literal["error", "timeout", "disconnect"]
+RequestFault = Literal["error", "timeout", "disconnect", "bad_gateway", "gateway_timeout"]
 
 
 class ReportOverride(BaseModel):
@@ -57,6 +57,18 @@ class FaultConfig(BaseModel):
     )
     disconnect_rate: float = Field(
         default=0.0, ge=0, le=1, description="Share whose connection drops mid-answer."
+    )
+    bad_gateway_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share answered 502 with a reverse proxy's HTML page (an upstream failure).",
+    )
+    gateway_timeout_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share answered 504 with a reverse proxy's HTML page (an upstream timeout).",
     )
     timeout_hold_s: float = Field(
         default=15.0,
@@ -108,10 +120,22 @@ class FaultConfig(BaseModel):
             raise ValueError("rates must be within 0..1 and add up to at most 1")
         return value
 
+    def request_fault_rates(self) -> list[tuple[RequestFault, float]]:
+        return [
+            ("error", self.error_rate),
+            ("timeout", self.timeout_rate),
+            ("disconnect", self.disconnect_rate),
+            ("bad_gateway", self.bad_gateway_rate),
+            ("gateway_timeout", self.gateway_timeout_rate),
+        ]
+
     @model_validator(mode="after")
     def _rates_fit(self) -> FaultConfig:
-        if self.error_rate + self.timeout_rate + self.disconnect_rate > 1:
-            raise ValueError("error_rate + timeout_rate + disconnect_rate must be at most 1")
+        if sum(rate for _, rate in self.request_fault_rates()) > 1:
+            raise ValueError(
+                "error_rate + timeout_rate + disconnect_rate + bad_gateway_rate + "
+                "gateway_timeout_rate must be at most 1"
+            )
         return self
 
 
@@ -135,16 +159,14 @@ class FaultInjector:
             return self._rng.random()
 
     def request_fault(self) -> RequestFault | None:
-        c = self.config
-        if c.error_rate == c.timeout_rate == c.disconnect_rate == 0:
+        rates = self.config.request_fault_rates()
+        if not any(rate for _, rate in rates):
             return None
-        roll = self._draw()
-        if roll < c.error_rate:
-            return "error"
-        if roll < c.error_rate + c.timeout_rate:
-            return "timeout"
-        if roll < c.error_rate + c.timeout_rate + c.disconnect_rate:
-            return "disconnect"
+        roll, floor = self._draw(), 0.0
+        for fault, rate in rates:
+            floor += rate
+            if roll < floor:
+                return fault
         return None
 
     def recipient_status(self, number: str) -> int | None:

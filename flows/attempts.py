@@ -18,6 +18,10 @@ of its batch, at most one round trip later), never whether or what:
 A row appears at most once per statement: a repeated begin for the same claim in one batch
 gets no attempt (as it would, one statement later, find the stamp set), and a batch of
 acceptances that repeats a row, or that hits the unique message id, is recorded row by row.
+
+An acceptance is a short transaction: lock the message ids, record them, and link the
+delivery reports that arrived first (api/webhooks/service.py), so that an order whose
+report beat its acceptance still ends delivered or failed.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from api.webhooks.service import link_reports, lock_message_ids
 from flows.group_commit import GroupCommit
 from flows.outbox import Outbox
 
@@ -122,12 +127,16 @@ class BatchedAttempts:
         ids = [i for i, _ in acceptances]
         if len(acceptances) > 1 and len(set(ids)) == len(ids):
             try:
-                async with self.outbox.db.autocommit() as conn:
+                async with self.outbox.db.begin() as conn:
+                    # Reports that came first are linked as the acceptances commit.
+                    await lock_message_ids(conn, [m for _, m in acceptances])
                     rows = await conn.execute(
                         _ACCEPTED_MANY,
                         {"ids": ids, "message_ids": [m for _, m in acceptances]},
                     )
                     done = {r.id for r in rows}
+                    given = [(i, m) for i, m in acceptances if i in done and m is not None]
+                    await link_reports(conn, given)
                 return [i in done for i in ids]
             except IntegrityError:
                 pass  # some message id is taken already: find which, row by row

@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import TextClause
 from api.db.engine import Database
 from api.notifications.template import order_reference
 from api.notifications.wakeup import NOTIFY_EXPR
+from api.webhooks.service import link_reports, lock_message_ids
 
 # Conditions shared by several statements.
 _OURS = "id = :id AND claim_token = :token AND status = 'sending'"
@@ -211,10 +212,14 @@ class Outbox:
 
     async def accepted(self, notification_id: uuid.UUID, message_id: str | None) -> bool:
         try:
-            async with self.db.autocommit() as conn:
+            async with self.db.begin() as conn:
+                # Reports that came first are linked as the acceptance commits.
+                await lock_message_ids(conn, [message_id])
                 done = await conn.execute(
                     _ACCEPTED, {"id": notification_id, "message_id": message_id}
                 )
+                if done.rowcount and message_id is not None:
+                    await link_reports(conn, [(notification_id, message_id)])
         except IntegrityError:
             # The reconciler already gave this message id to the row: nothing to add.
             return False

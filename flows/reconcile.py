@@ -2,13 +2,18 @@
 left, or a runner that died mid-send). Never doubled beats never lost, so such a row is
 never resent on a guess. After `unknown_grace_s` the reconciler looks for evidence:
 
-1. a delivery report nobody claimed, for this number, since the attempt (and no other
-   tried send to that number without a message id, which it could belong to): the message
-   went out; adopt it;
+1. a delivery report nobody claimed, for this number, since the attempt, whose message id
+   no notification holds (and no other tried send to that number without a message id,
+   which it could belong to): the message went out; adopt it;
 2. else the provider's own record, where one can be asked (the sandbox inbox): found →
-   adopt its message id; proven absent → back to pending, to be sent again;
+   adopt a message id no notification holds; proven absent → back to pending, to be sent
+   again;
 3. else (Africa's Talking, which has no such query): failed, with reason "outcome
    unknown", for an operator to check and retry (POST .../notification/retry).
+
+An adoption that fails (the id was taken meanwhile) falls through to the next rule: a row
+the reconciler cannot settle would stay `sending` and be picked first by every sweep,
+and a batch of those would starve every later unknown send.
 
 Every move is conditional on the row still being the same unknown send (`send_started_at`
 unchanged), so two sweepers, or a late answer from the original attempt, cannot both win.
@@ -26,7 +31,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from api.db.engine import Database
 from api.notifications.wakeup import NOTIFY_EXPR
-from api.webhooks.service import DELIVERED, NOT_DELIVERED, failure_text
+from api.webhooks.service import link_reports, lock_message_ids
 from flows.lookup import SentLookup
 from flows.outbox import UnknownSend
 
@@ -35,8 +40,12 @@ log = logging.getLogger(__name__)
 _SAME_UNKNOWN = "id = :id AND status = 'sending' AND send_started_at = :seen"
 _UNMATCHED_REPORTS = text(
     """
-    SELECT DISTINCT provider_message_id FROM delivery_reports
-    WHERE notification_id IS NULL AND phone_number = :recipient AND received_at >= :since
+    SELECT DISTINCT r.provider_message_id FROM delivery_reports r
+    WHERE r.notification_id IS NULL AND r.phone_number = :recipient
+      AND r.received_at >= :since
+      AND NOT EXISTS (
+          SELECT 1 FROM notifications n WHERE n.provider_message_id = r.provider_message_id
+      )
     """
 )
 # Every send to the number that was tried and has no message id could have caused the
@@ -57,25 +66,6 @@ _ADOPT = text(
         claim_token = NULL, lease_until = NULL, send_started_at = NULL, updated_at = now()
     WHERE {_SAME_UNKNOWN}
     """  # noqa: S608 - constants only
-)
-_LINK_REPORTS = text(
-    """
-    UPDATE delivery_reports SET notification_id = :id
-    WHERE provider_message_id = :message_id AND notification_id IS NULL
-    RETURNING status, failure_reason
-    """
-)
-_DELIVERED = text(
-    """
-    UPDATE notifications SET status = 'delivered', delivered_at = now(), updated_at = now()
-    WHERE id = :id AND status = 'sent'
-    """
-)
-_NOT_DELIVERED = text(
-    """
-    UPDATE notifications SET status = 'failed', last_error = :error, updated_at = now()
-    WHERE id = :id AND status = 'sent'
-    """
 )
 _RESEND = text(
     f"""
@@ -127,9 +117,8 @@ class Reconciler:
 
     async def _settle_one(self, send: UnknownSend, now: datetime, out: ReconcileSummary) -> None:
         reported = await self._reported_message(send)
-        if reported is not None:
-            if await self._adopt(send, reported):
-                out.adopted += 1
+        if reported is not None and await self._adopt(send, reported):
+            out.adopted += 1
             return
         if self.lookup is None:
             error = (
@@ -146,11 +135,11 @@ class Reconciler:
             else:
                 out.waiting += 1
             return
-        free = await self._unassigned(held)
-        if free:
-            if await self._adopt(send, free[0]):
+        for message_id in await self._unassigned(held):
+            if await self._adopt(send, message_id):
                 out.adopted += 1
-            return
+                return
+        # Every message the provider holds with this text belongs to another notification.
         error = "outcome unknown, and the provider has no record of it: sending again"
         out.resent += await self._move(_RESEND, send, error)
 
@@ -179,24 +168,16 @@ class Reconciler:
         return [m for m in message_ids if m not in taken]
 
     async def _adopt(self, send: UnknownSend, message_id: str) -> bool:
-        """The message went out: record its id, then any reports already received for it."""
+        """The message went out: record its id, then any reports already received for it.
+        False when the row moved on, or another notification holds the id."""
         key = {"id": send.id, "seen": send.send_started_at}
         try:
             async with self.db.begin() as conn:
+                await lock_message_ids(conn, [message_id])
                 adopted = await conn.execute(_ADOPT, {**key, "message_id": message_id})
                 if not adopted.rowcount:
                     return False
-                reports = (
-                    await conn.execute(_LINK_REPORTS, {"id": send.id, "message_id": message_id})
-                ).all()
-                statuses = {r.status: r.failure_reason for r in reports}
-                if DELIVERED & statuses.keys():
-                    await conn.execute(_DELIVERED, {"id": send.id})
-                else:
-                    for status in NOT_DELIVERED & statuses.keys():
-                        error = failure_text(status, statuses[status])
-                        await conn.execute(_NOT_DELIVERED, {"id": send.id, "error": error})
-                        break
+                await link_reports(conn, [(send.id, message_id)])
         except IntegrityError:
             log.warning("message %s is already recorded for another notification", message_id)
             return False

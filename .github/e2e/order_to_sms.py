@@ -109,6 +109,9 @@ def main() -> int:
             answer = httpx.get(
                 f"http://127.0.0.1:{SANDBOX_PORT}/_sandbox/inbox",
                 params={"number": phone},
+                # The sandbox's controls answer only requests addressed to its own loopback
+                # host:port (DNS rebinding), not to the port-forward's.
+                headers={"Host": "127.0.0.1:8025"},
                 timeout=5,
             )
             answer.raise_for_status()

@@ -1,5 +1,12 @@
 """Order SMS text. Placeholders are filled from a fixed set of values and never re-parsed,
-so customer data such as "{item}" or "%s" is copied as text, not interpreted."""
+so customer data such as "{item}" or "%s" is copied as text, not interpreted.
+
+Names and items are stored verbatim, but the SMS carries no bidirectional-text controls:
+an override such as U+202E (RIGHT-TO-LEFT OVERRIDE) in a customer's name would reverse the
+rest of the message on the phone, and could make the amount or the order reference read
+differently from what was sent. `BIDI_CONTROLS` are dropped from the rendered text (the
+visible characters stay, in their stored order).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,12 @@ PLACEHOLDERS = frozenset(
     {"customer_name", "order_ref", "quantity", "item", "currency", "amount", "ordered_at"}
 )
 _TOKEN = re.compile(r"\{([a-z_]+)\}")
+# Embeddings, overrides and their terminator (U+202A-U+202E), isolates (U+2066-U+2069),
+# and the invisible direction marks (LRM, RLM, ALM).
+BIDI_CONTROLS = frozenset(
+    [*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), *"\u200e\u200f\u061c"]
+)
+_NO_BIDI = str.maketrans(dict.fromkeys(BIDI_CONTROLS))
 _REMEMBERED_AMOUNTS = 10_000
 # (customer name, order reference, quantity, item, currency, amount, ordered at)
 _Fields = tuple[str, str, int, str, str, Decimal, datetime]
@@ -89,7 +102,7 @@ class SmsTemplate:
         parts = self._parts.copy()
         for i, value in self._slots:
             parts[i] = value(fields)
-        return "".join(parts)
+        return "".join(parts).translate(_NO_BIDI)
 
     def _amount(self, amount: Decimal) -> str:
         shown = self._amounts.get(amount)

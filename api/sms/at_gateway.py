@@ -12,7 +12,6 @@ last as long as the gateway.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import re
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from api.sms.at_errors import classify_exception
 from api.sms.at_session import KeepAliveSMSService
 from api.sms.at_status import classify_send_response
 from api.sms.gateway import SendOutcome, SendResult
+from api.sms.loopback import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +39,12 @@ def _check_base_url(base_url: str) -> str:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"Africa's Talking base URL must be http(s)://host[:port]: {base_url!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         # The API key travels in a header: plain HTTP only to a local sandbox.
         raise ValueError("Africa's Talking base URL must use https unless it is on loopback")
     if parts.query or parts.fragment:
         raise ValueError("Africa's Talking base URL must not have a query or fragment")
     return base_url.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _mask(number: str) -> str:

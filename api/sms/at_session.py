@@ -11,8 +11,12 @@ call on a `requests.Session` that belongs to the calling thread:
 
 - one session per worker thread: `requests.Session` is not documented as thread-safe, and
   the gateway calls the SDK from several threads at once;
-- the same timeouts, and the same exceptions (`requests` raises them from a session as from
-  `requests.post`), so api/sms/at_errors.py classifies failures as before;
+- the same timeouts; failures carry what the SDK and `requests` drop
+  (api/sms/at_transport.py): a non-2xx answer raises `ProviderHTTPError`, still the SDK's
+  AfricasTalkingException with the body as its text, but with the HTTP status, and a
+  transport failure raises `RequestFailedError`, which says whether the whole request had
+  been written (AT could have taken it) or not (nothing can have been sent). api/sms/
+  at_errors.py classifies by those;
 - a connection idle for longer than `max_idle_s` is closed before the next send instead of
   reused: servers close idle keep-alive connections (uvicorn after 5 s, load balancers
   after a minute or more), and a request racing that close fails as "connection lost",
@@ -37,6 +41,14 @@ from typing import Any
 import requests
 from africastalking.Service import DEFAULT_TIMEOUT_S, Service
 from africastalking.SMS import SMSService
+
+from api.sms.at_transport import (
+    ProviderHTTPError,
+    RequestFailedError,
+    TrackingAdapter,
+    begin_request,
+    request_sent,
+)
 
 _HELPER = "_Service__make_post_request"
 _HELPER_PARAMS = ["url", "headers", "data", "params", "callback", "timeout"]
@@ -65,6 +77,8 @@ class _ThreadSession(threading.local):
 
 def _session_for(url: str) -> requests.Session:
     session = requests.Session()
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, TrackingAdapter())
     env = session.merge_environment_settings(url, {}, None, None, None)
     session.trust_env = False
     session.proxies.update(env["proxies"])
@@ -100,15 +114,21 @@ class KeepAliveSMSService(SMSService):  # type: ignore[misc]  # the SDK is untyp
         callback: Any = None,
         timeout: Any = DEFAULT_TIMEOUT_S,
     ) -> Any:
-        # The body of the SDK's helper, with the session in place of `requests`.
+        # The body of the SDK's helper, with the session in place of `requests`, and
+        # failures that say how far the request got.
+        begin_request()
         try:
             res = self.session(url).post(
                 url=url, headers=headers, params=params, data=data, timeout=timeout
             )
+        except requests.RequestException as exc:
+            raise RequestFailedError(exc, request_sent()) from exc
         finally:
             # Idle time counts from the end of the exchange.
             self._local.last_used = time.monotonic()
         if callback is None or callback == {}:
+            if not 200 <= res.status_code < 300:
+                raise ProviderHTTPError(res.text, res.status_code, res.headers.get("retry-after"))
             return res
         callback(res)
         return None

@@ -10,13 +10,15 @@ the outcome alone, never on provider-specific codes:
 | PERMANENT | it was not taken, and never will be as is   | mark failed (alert if flagged)     |
 | UNKNOWN   | the request may have reached the provider   | do NOT resend blindly: see below   |
 
-UNKNOWN exists because the provider offers no idempotency key: after a read timeout or a
-connection lost mid-response the message may already be on its way, and a resend may reach
+UNKNOWN exists because the provider offers no idempotency key: after a read timeout, a 5xx
+or a connection lost mid-response the message may already be on its way, and a resend may reach
 the customer twice. Whether to resend (risking a duplicate) or give up (risking a missing SMS)
 is the flow's decision, and it should be explicit there.
 
-TRANSIENT also carries a small duplicate risk: a provider may fail with an HTTP 5xx after it
-recorded the message. That is rare and accepted; the sandbox can reproduce it on purpose.
+A provider may also fail with an HTTP 5xx after it recorded the message (or a proxy in front
+of it may, after passing the request on): adapters report such answers as UNKNOWN, and
+TRANSIENT only when the provider cannot have taken the message. The sandbox reproduces both
+on purpose (`fault_after_record`, `bad_gateway_rate`, `gateway_timeout_rate`).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 from sqlalchemy import text
@@ -13,10 +15,13 @@ from api.webhooks.schemas import DeliveryReportIn
 from api.webhooks.service import DeliveryReportService
 from at_sandbox.inbox import InboxMessage
 from at_sandbox.runner import SandboxServer
+from flows import sweep
+from flows.deps import SenderDeps
 from flows.lookup import SandboxInboxLookup
 from flows.outbox import Outbox, UnknownSend
 from flows.reconcile import Reconciler
-from tests.support.sms_flows import add_customers
+from tests.support.outbox_rows import unknown_sends
+from tests.support.sms_flows import FAST
 
 pytestmark = pytest.mark.anyio
 
@@ -32,40 +37,6 @@ class FixedLookup:
 
     async def aclose(self) -> None:
         pass
-
-
-async def unknown_sends(db: Database, phones: list[str]) -> list[UnknownSend]:
-    """One order per phone whose first attempt ended with an unknown outcome."""
-    customers = await add_customers(db, len(phones))
-    async with db.begin() as conn:
-        for (customer_id, _), phone in zip(customers, phones, strict=True):
-            await conn.execute(
-                text("UPDATE customers SET phone = :p WHERE id = :id"),
-                {"p": phone, "id": customer_id},
-            )
-            order_id = uuid.uuid4()
-            await conn.execute(
-                text(
-                    "INSERT INTO orders (id, customer_id, item, amount, currency, created_by) "
-                    "VALUES (:id, :c, 'Tea', 5, 'KES', 'test')"
-                ),
-                {"id": order_id, "c": customer_id},
-            )
-            await conn.execute(
-                text(
-                    "INSERT INTO notifications (id, order_id, recipient, body) "
-                    "VALUES (gen_random_uuid(), :o, :p, :b)"
-                ),
-                {"o": order_id, "p": phone, "b": f"Order {order_id.hex[:8]} received"},
-            )
-    outbox = Outbox(db)
-    token = uuid.uuid4()
-    for sms in await outbox.claim(token, 100, 60):
-        assert await outbox.begin_attempt(sms.id, token) == 1
-        await outbox.unknown(sms.id, token, "outcome unknown (timeout)")
-    due = await outbox.unknown_due(grace_s=0, limit=100)
-    assert len(due) == len(phones)
-    return due
 
 
 async def state(db: Database, notification_id: uuid.UUID) -> tuple[object, ...]:
@@ -218,3 +189,69 @@ async def test_a_row_that_moved_meanwhile_is_left_alone(outbox_db: Database) -> 
     summary = await Reconciler(outbox_db, FixedLookup(["ATXid_m"]), grace_s=1).settle([stale], NOW)
     assert summary.adopted == 0
     assert (await state(outbox_db, send.id))[0] == "sending"
+
+
+async def owned_report(db: Database, send: UnknownSend, message_id: str) -> None:
+    """An unmatched report for `send`'s number whose message id another notification holds
+    (a report stored before that notification's acceptance committed, on the old code)."""
+    [other] = await unknown_sends(db, [send.recipient + "9"])
+    await Reconciler(db, FixedLookup([message_id]), grace_s=1).settle([other], NOW)
+    async with db.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO delivery_reports (provider_message_id, status, phone_number) "
+                "VALUES (:m, 'Success', :p)"
+            ),
+            {"m": message_id, "p": send.recipient},
+        )
+
+
+async def test_a_report_for_a_message_another_notification_holds_is_no_evidence(
+    outbox_db: Database,
+) -> None:
+    [send] = await unknown_sends(outbox_db, ["+254700000011"])
+    await owned_report(outbox_db, send, "ATXid_taken")
+    summary = await Reconciler(outbox_db, FixedLookup([]), grace_s=1).settle([send], NOW)
+    assert summary.as_dict() == {"adopted": 0, "resent": 1, "failed": 0, "waiting": 0}
+    assert (await state(outbox_db, send.id))[:2] == ("pending", None)
+
+
+async def test_a_failed_adoption_falls_through_to_the_next_rule(outbox_db: Database) -> None:
+    """The lookup's first free id is taken between the check and the adoption: the next
+    one is adopted; with none left the send is proven absent."""
+    first, second = await unknown_sends(outbox_db, ["+254700000012", "+254700000013"])
+
+    class Racing(Reconciler):
+        async def _unassigned(self, message_ids: list[str]) -> list[str]:
+            return message_ids  # as if checked before another sweeper took "ATXid_gone"
+
+    await Reconciler(outbox_db, FixedLookup(["ATXid_gone"]), grace_s=1).settle([first], NOW)
+    lookup = FixedLookup(["ATXid_gone", "ATXid_free"])
+    summary = await Racing(outbox_db, lookup, grace_s=1).settle([second], NOW)
+    assert summary.adopted == 1
+    assert (await state(outbox_db, second.id))[:2] == ("sent", "ATXid_free")
+
+
+async def test_unsettleable_sends_cannot_jam_the_reconcile_batch(
+    outbox_db: Database, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sends whose only report belongs to another notification used to stay `sending`,
+    picked first by every sweep: a full batch of them starved every later unknown send."""
+    stuck = await unknown_sends(outbox_db, ["+254700000021", "+254700000022"])
+    for n, send in enumerate(stuck):
+        await owned_report(outbox_db, send, f"ATXid_owned{n}")
+    [later] = await unknown_sends(outbox_db, ["+254700000023"])
+    monkeypatch.setattr(sweep, "RECONCILE_BATCH", len(stuck))
+    deps = SimpleNamespace(
+        sms=FAST.model_copy(update={"unknown_grace_s": 0}),
+        outbox=Outbox(outbox_db),
+        db=outbox_db,
+        lookup=SandboxInboxLookup(sandbox.base_url),
+    )
+    try:
+        for _ in range(3):
+            await sweep.reconcile_unknown_outcomes.fn(cast(SenderDeps, deps))
+    finally:
+        await deps.lookup.aclose()
+    for send in [*stuck, later]:
+        assert (await state(outbox_db, send.id))[:2] == ("pending", None), send.recipient

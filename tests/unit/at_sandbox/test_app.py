@@ -29,7 +29,7 @@ async def client(state: SandboxState) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(state.config)
     app.state.sandbox = state
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8025") as c:
         yield c
 
 
@@ -154,6 +154,31 @@ async def test_an_injected_500_records_the_message_only_after_record(
     assert state.inbox.count() == stored
 
 
+@pytest.mark.parametrize("after", [False, True])
+@pytest.mark.parametrize(
+    ("fault", "status", "title"),
+    [("bad_gateway", 502, "502 Bad Gateway"), ("gateway_timeout", 504, "504 Gateway Time-out")],
+)
+async def test_a_proxy_page_answers_for_a_message_recorded_or_not(
+    client: httpx.AsyncClient,
+    state: SandboxState,
+    after: bool,
+    fault: str,
+    status: int,
+    title: str,
+) -> None:
+    state.set_faults(
+        FaultConfig.model_validate({f"{fault}_rate": 1.0, "fault_after_record": after})
+    )
+    response = await _send(client)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert f"<title>{title}</title>" in response.text
+    assert state.inbox.count() == (1 if after else 0)
+    # A recorded message is delivered and reported like any other.
+    assert state.reporter.pending == 0
+
+
 @pytest.mark.parametrize(("after", "status"), [(False, 504), (True, 201)])
 async def test_a_timeout_that_answers_late_says_what_happened(
     client: httpx.AsyncClient, state: SandboxState, after: bool, status: int
@@ -234,3 +259,62 @@ async def test_the_inbox_page_is_escaped_and_locked_down(client: httpx.AsyncClie
 
 async def test_health(client: httpx.AsyncClient) -> None:
     assert (await client.get("/_sandbox/health")).json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8025", "localhost:8025", "127.8.9.10:8025"])
+async def test_the_controls_answer_requests_to_a_loopback_host(
+    client: httpx.AsyncClient, host: str
+) -> None:
+    response = await client.get("/_sandbox/inbox", headers={"host": host})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "attacker.example:8025",  # DNS rebinding: the page's own name
+        "attacker.example",
+        "127.0.0.1",  # no port: 80
+        "127.0.0.1:8026",  # another port
+        "localhost.:8025",
+        "127.0.0.1.attacker.example:8025",
+        "10.0.0.1:8025",
+        "::1:8025",
+        "",
+    ],
+)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/_sandbox/inbox"),
+        ("GET", "/_sandbox/inbox.html"),
+        ("DELETE", "/_sandbox/inbox"),
+        ("GET", "/_sandbox/faults"),
+        ("POST", "/_sandbox/faults"),
+        ("DELETE", "/_sandbox/faults"),
+        ("POST", "/version1/messaging"),
+        ("POST", "/version1/messaging/bulk"),
+    ],
+)
+async def test_the_controls_refuse_other_hosts(
+    client: httpx.AsyncClient, state: SandboxState, host: str, method: str, path: str
+) -> None:
+    await _send(client)
+    response = await client.request(method, path, headers={"host": host}, json={"error_rate": 1.0})
+    assert response.status_code == 403
+    assert "loopback" in response.json()["error"]
+    assert state.inbox.count() == 1  # nothing emptied, nothing sent
+    assert state.faults.config.error_rate == 0
+
+
+async def test_health_answers_any_host(client: httpx.AsyncClient) -> None:
+    response = await client.get("/_sandbox/health", headers={"host": "attacker.example"})
+    assert response.status_code == 200
+
+
+async def test_an_ipv6_loopback_host_is_accepted(state: SandboxState) -> None:
+    app = create_app(state.config)
+    app.state.sandbox = state
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://[::1]:8025") as c:
+        assert (await c.get("/_sandbox/faults")).status_code == 200

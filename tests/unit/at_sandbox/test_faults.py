@@ -26,19 +26,26 @@ def test_the_same_seed_gives_the_same_faults_and_another_seed_others() -> None:
 
 
 def test_rates_are_honoured_over_many_requests() -> None:
-    faults = _roll(
-        FaultConfig(seed=1, error_rate=0.2, timeout_rate=0.1, disconnect_rate=0.05), 4000
-    )
-    shares = {kind: faults.count(kind) / len(faults) for kind in ("error", "timeout", "disconnect")}
-    assert shares["error"] == pytest.approx(0.2, abs=0.03)
-    assert shares["timeout"] == pytest.approx(0.1, abs=0.03)
-    assert shares["disconnect"] == pytest.approx(0.05, abs=0.02)
+    rates = {
+        "error": 0.2,
+        "timeout": 0.1,
+        "disconnect": 0.05,
+        "bad_gateway": 0.1,
+        "gateway_timeout": 0.05,
+    }
+    config = FaultConfig.model_validate({"seed": 1} | {f"{k}_rate": v for k, v in rates.items()})
+    faults = _roll(config, 4000)
+    for kind, rate in rates.items():
+        assert faults.count(kind) / len(faults) == pytest.approx(rate, abs=0.03), kind
+    assert faults.count(None) / len(faults) == pytest.approx(0.5, abs=0.03)
 
 
 def test_full_rates_always_fault() -> None:
     assert set(_roll(FaultConfig(error_rate=1.0), 20)) == {"error"}
     assert set(_roll(FaultConfig(timeout_rate=1.0), 20)) == {"timeout"}
     assert set(_roll(FaultConfig(disconnect_rate=1.0), 20)) == {"disconnect"}
+    assert set(_roll(FaultConfig(bad_gateway_rate=1.0), 20)) == {"bad_gateway"}
+    assert set(_roll(FaultConfig(gateway_timeout_rate=1.0), 20)) == {"gateway_timeout"}
 
 
 def test_fixed_statuses_win_over_drawn_ones() -> None:
@@ -82,6 +89,7 @@ def test_failed_reports_get_a_reason_and_duplicates_follow_their_rate() -> None:
     "bad",
     [
         {"error_rate": 0.6, "timeout_rate": 0.3, "disconnect_rate": 0.2},
+        {"error_rate": 0.5, "bad_gateway_rate": 0.3, "gateway_timeout_rate": 0.3},
         {"error_rate": 1.5},
         {"status_by_number": {"+1": 999}},
         {"status_rates": {999: 0.1}},

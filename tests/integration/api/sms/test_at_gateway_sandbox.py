@@ -99,14 +99,33 @@ async def test_an_unregistered_sender_id_is_permanent(at_sandbox: SandboxServer)
 
 
 @pytest.mark.parametrize("after_record", [False, True])
-async def test_an_injected_500_is_transient_whether_or_not_it_went_out(
-    at_sandbox: SandboxServer, after_record: bool
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("error_rate", "provider_error"),
+        ("bad_gateway_rate", "bad_gateway"),
+        ("gateway_timeout_rate", "provider_timeout"),
+    ],
+)
+async def test_a_5xx_after_the_request_was_sent_is_unknown(
+    at_sandbox: SandboxServer, after_record: bool, fault: str, reason: str
 ) -> None:
-    at_sandbox.state.set_faults(FaultConfig(error_rate=1.0, fault_after_record=after_record))
+    """AT (500) or a proxy in front of it (502, 504) may fail after AT recorded the message:
+    the client cannot tell, so a resend could double it."""
+    at_sandbox.state.set_faults(
+        FaultConfig.model_validate({fault: 1.0, "fault_after_record": after_record})
+    )
     result = await _gateway(at_sandbox).send(NUMBER, "hi")
-    assert (result.outcome, result.reason) == (SendOutcome.TRANSIENT, "provider_error")
-    # After-record faults are the duplicate risk a TRANSIENT retry carries.
+    assert (result.outcome, result.reason) == (SendOutcome.UNKNOWN, reason)
     assert at_sandbox.state.inbox.count(NUMBER) == (1 if after_record else 0)
+
+
+async def test_a_tls_handshake_that_fails_is_transient(at_sandbox: SandboxServer) -> None:
+    """The sandbox speaks plain HTTP: the handshake fails before any byte of the request."""
+    gateway = _gateway(at_sandbox, base_url=at_sandbox.base_url.replace("http:", "https:"))
+    result = await gateway.send(NUMBER, "hi")
+    assert (result.outcome, result.reason) == (SendOutcome.TRANSIENT, "tls_error")
+    assert at_sandbox.state.inbox.count(NUMBER) == 0
 
 
 @pytest.mark.parametrize("after_record", [False, True])

@@ -45,7 +45,14 @@ def oracle(template: str, message: OrderMessage, tz: ZoneInfo) -> str:
         "amount": f"{message.amount:,.2f}",
         "ordered_at": message.ordered_at.astimezone(tz).strftime("%d %b %H:%M"),
     }
-    return re.sub(r"\{([a-z_]+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
+    text = re.sub(r"\{([a-z_]+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
+    return "".join(ch for ch in text if not _bidi_control(ch))
+
+
+def _bidi_control(ch: str) -> bool:
+    """Dropped from the SMS (api/notifications/template.py)."""
+    code = ord(ch)
+    return 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069 or ch in "\u200e\u200f\u061c"
 
 
 def _messages(seed: int, count: int) -> list[OrderMessage]:

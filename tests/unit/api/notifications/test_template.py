@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from api.notifications.template import (
+    BIDI_CONTROLS,
     PLACEHOLDERS,
     OrderMessage,
     TemplateError,
@@ -89,3 +90,23 @@ def test_check_template_lists_every_unknown_placeholder() -> None:
 
 def test_order_reference_is_the_upper_cased_id_prefix() -> None:
     assert order_reference("1a2b3c4d5e6f") == "ORD-1A2B3C4D"
+
+
+@pytest.mark.parametrize("control", sorted(BIDI_CONTROLS))
+def test_bidi_controls_never_reach_the_sms(control: str) -> None:
+    name = f"Jane{control}Doe"
+    text = render(
+        "Hi {customer_name}: {item}", message(customer_name=name, item=control + "Tea"), NAIROBI
+    )
+    assert text == "Hi JaneDoe: Tea"
+
+
+def test_every_bidi_control_is_covered() -> None:
+    overrides = {chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+    assert overrides | {"\u200e", "\u200f", "\u061c"} == BIDI_CONTROLS
+
+
+def test_other_invisible_characters_and_formula_like_text_are_kept() -> None:
+    # Zero-width joiners build emoji and some scripts' letters; "=", "+", "-", "@" are text.
+    name = "=HYPERLINK(1) +2 -3 @x 👩🏾\u200d🌾"
+    assert render("{customer_name}", message(customer_name=name), NAIROBI) == name

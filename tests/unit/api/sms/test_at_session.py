@@ -13,6 +13,7 @@ from africastalking.Service import AfricasTalkingException, Service
 
 from api.sms import at_session
 from api.sms.at_session import KeepAliveSMSService
+from api.sms.at_transport import ProviderHTTPError, RequestFailedError, TrackingAdapter
 
 ANSWER = {"SMSMessageData": {"Message": "Sent to 1/1", "Recipients": []}}
 
@@ -70,6 +71,41 @@ def test_an_error_answer_is_still_the_sdks_exception(monkeypatch: pytest.MonkeyP
     )
     with pytest.raises(AfricasTalkingException, match="authentication"):
         _service().send("Hi", ["+254711000001"])
+
+
+def test_an_error_answer_keeps_its_status_and_retry_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answer = _response(503, "Maintenance")
+    answer.headers["Retry-After"] = "120"
+    monkeypatch.setattr(requests.Session, "post", lambda self, **kw: answer)
+    with pytest.raises(ProviderHTTPError) as raised:
+        _service().send("Hi", ["+254711000001"])
+    assert (raised.value.status_code, raised.value.retry_after) == (503, "120")
+    assert raised.value.body == '"Maintenance"'
+
+
+def test_a_transport_failure_says_whether_the_request_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fail(self: requests.Session, **kwargs: Any) -> requests.Response:
+        raise requests.ReadTimeout("read")
+
+    monkeypatch.setattr(requests.Session, "post", fail)
+    with pytest.raises(RequestFailedError) as raised:
+        _service().send("Hi", ["+254711000001"])
+    assert isinstance(raised.value.cause, requests.ReadTimeout)
+    # No connection of ours was used (post is faked): how far it got is not known.
+    assert raised.value.request_sent is None
+
+
+def test_sessions_use_connections_that_track_the_request() -> None:
+    session = _service().session("https://api.africastalking.com/version1/messaging")
+    for url in ("https://api.africastalking.com/", "http://127.0.0.1:8025/"):
+        adapter = session.get_adapter(url)
+        assert isinstance(adapter, TrackingAdapter)
+        pool = adapter.poolmanager.connection_from_url(url)
+        assert pool.ConnectionCls.__name__.startswith("_Tracked")
 
 
 def test_a_thread_reuses_its_session_and_threads_do_not_share(
