@@ -120,7 +120,7 @@ def _challenge_text(text: str) -> str:
 
 def _domain_headers(exc: DomainError) -> dict[str, str] | None:
     if isinstance(exc, ServiceUnavailableError):
-        return {"Retry-After": "5"}
+        return {"Retry-After": str(exc.retry_after_s)}
     if isinstance(exc, AuthenticationError):
         challenge = f'Bearer realm="{AUTH_REALM}"'
         if exc.token_given:

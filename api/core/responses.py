@@ -19,7 +19,14 @@ _DESCRIPTIONS = {
     413: "Request body too large.",
     415: "Unsupported media type.",
     422: "Invalid input; `errors` names every field at fault.",
-    503: "The database is unavailable; retry later.",
+    503: "A dependency (the database, or the identity provider when the token's signing key "
+    "is not cached) is unavailable; retry after `Retry-After` seconds.",
+}
+# Statuses whose answers carry Retry-After (seconds).
+_RETRY_AFTER = frozenset({503})
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 1},
 }
 
 
@@ -30,6 +37,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "description": _DESCRIPTIONS[status],
             "content": {PROBLEM_JSON: {}},
         }
+        | ({"headers": {"Retry-After": RETRY_AFTER_HEADER}} if status in _RETRY_AFTER else {})
         for status in (*statuses, 503)
     }
 
