@@ -18,7 +18,11 @@ from api.core.types import CODE_PATTERN
 
 log = logging.getLogger(__name__)
 
-ALL_ROLES = frozenset({"customers:read", "customers:write", "orders:read", "orders:write", "admin"})
+ALL_ROLES = frozenset(
+    {"customers:read", "customers:write", "orders:read", "orders:write", "admin", "staff"}
+)
+# The roles that let a login act for the business, on every customer's data.
+STAFF_ROLES = frozenset({"staff", "admin"})
 BEARER_SCHEME = "bearer"
 _CODE = re.compile(CODE_PATTERN)
 # Where a request keeps its authenticated caller once known.
@@ -35,6 +39,17 @@ class Principal:
     customer_code: str | None = None
     # The OAuth client the token was issued to (`azp`), e.g. duka-ingest.
     client_id: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        """Acts for the business (all customers): needs an explicit staff role, and no
+        customer_code (a customer's code narrows any login; its absence never widens one)."""
+        return self.customer_code is None and not self.roles.isdisjoint(STAFF_ROLES)
+
+    @property
+    def has_scope(self) -> bool:
+        """Either a staff login or a customer's own: anything else may act on nothing."""
+        return self.customer_code is not None or self.is_staff
 
 
 def bearer_token_of(request: Request) -> str | None:

@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     oidc_audience: str = Field(
         default="duka-api", min_length=1, description="Value the tokens' `aud` must contain."
     )
+    oidc_allowed_clients: list[str] = Field(
+        default_factory=lambda: ["duka-swagger", "duka-cli", "duka-ingest"],
+        min_length=1,
+        description="Clients (the tokens' `azp`) whose access tokens the API accepts (JSON "
+        "list); drop the development-only duka-cli in production.",
+    )
     oidc_docs_client_id: str = Field(
         default="duka-swagger",
         min_length=1,

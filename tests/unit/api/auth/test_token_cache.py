@@ -81,6 +81,7 @@ def make_verifier(
         audience=AUDIENCE,
         leeway_s=0,
         keys=keys,
+        allowed_clients=frozenset({"duka-cli"}),
         cache_size=cache_size,
         clock=clock or Clock(),
     )
