@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
-from api.core import problems
+from api.core import problems, redaction
 from api.core.middleware import (
     BodyLimitMiddleware,
     JsonContentTypeMiddleware,
@@ -26,6 +26,7 @@ from api.orders.customer_snapshots import CustomerSnapshots
 from api.orders.router import router as orders_router
 from api.uploads.router import router as uploads_router
 from api.webhooks.router import PREFIX as WEBHOOKS_PREFIX
+from api.webhooks.router import REDACTED_SEGMENT_AFTER
 from api.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
@@ -76,6 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.state.sender_wakeups = SenderWakeups(notify)
     problems.install(app)
+    # The callback secret may be a path segment: no log line or problem document shows it.
+    redaction.register_secret_segment(f"{API_PREFIX}{REDACTED_SEGMENT_AFTER}")
+    redaction.install_log_filter()
 
     # Each domain router straight under /api/v1: FastAPI matches included routers level by
     # level on every request, so one level is cheaper than a /api/v1 router of routers.

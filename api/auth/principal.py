@@ -13,6 +13,7 @@ from starlette.datastructures import State
 
 from api.auth.tokens import TokenVerifier, VerifiedToken
 from api.core.errors import AuthenticationError
+from api.core.redaction import redact_path
 from api.core.settings import Settings
 from api.core.types import CODE_PATTERN
 
@@ -116,7 +117,8 @@ class BearerPrincipal(SecurityBase):
         try:
             verified = await verifier_for(state, state.settings).verify(token)
         except AuthenticationError as exc:
-            log.info("refused a bearer token on %s %s: %s", request.method, request.url.path, exc)
+            path = redact_path(request.url.path)
+            log.info("refused a bearer token on %s %s: %s", request.method, path, exc)
             raise
         return principal_from(verified)
 

@@ -23,6 +23,7 @@ from api.core.errors import (
     ServiceUnavailableError,
     ValidationFailedError,
 )
+from api.core.redaction import redact_path
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def problem_response(
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": redact_path(request.url.path),
     }
     if errors is not None:
         body["errors"] = [
@@ -186,7 +187,7 @@ def install(app: FastAPI) -> None:
                 detail="Try again shortly.",
                 headers={"Retry-After": "5"},
             )
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, redact_path(request.url.path))
         return problem_response(
             request,
             status=500,
