@@ -19,6 +19,7 @@ from api.core.settings import Settings, get_settings
 from api.customers.router import router as customers_router
 from api.db.engine import Database, resolve_database_url
 from api.docs_ui import router as docs_ui
+from api.health.router import migration_head
 from api.health.router import router as health_router
 from api.notifications.router import router as notifications_router
 from api.notifications.wakeup import SenderWakeups, notify_sender
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "db", None) is None:
             app.state.db = Database(await resolve_database_url(settings), settings)
+        migration_head(app.state)
         try:
             yield
         finally:
