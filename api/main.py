@@ -15,6 +15,7 @@ from api.core.middleware import (
     JsonContentTypeMiddleware,
     SecurityHeadersMiddleware,
 )
+from api.core.openapi_statuses import document_gate_statuses
 from api.core.settings import Settings, get_settings
 from api.customers.router import router as customers_router
 from api.db.engine import Database, resolve_database_url
@@ -100,7 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs_ui.mount(app, settings)
 
     # Security headers wrap everything (see DukaAPI); then CORS, size and media-type gates.
-    app.add_middleware(JsonContentTypeMiddleware, exempt_prefixes=[UPLOAD_PREFIX, WEBHOOK_PREFIX])
+    json_exempt = [UPLOAD_PREFIX, WEBHOOK_PREFIX]
+    app.add_middleware(JsonContentTypeMiddleware, exempt_prefixes=json_exempt)
+    document_gate_statuses(app, prefix=API_PREFIX, json_exempt=json_exempt)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,

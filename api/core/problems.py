@@ -112,6 +112,13 @@ def _is_database_unavailable(exc: BaseException) -> bool:
 
 
 AUTH_REALM = "duka"
+# FastAPI's words when a body cannot even be decoded (e.g. JSON that is not UTF-8).
+_UNPARSABLE_BODY = "There was an error parsing the body"
+_UNREADABLE_BODY = FieldError(
+    field="body",
+    message="the body cannot be decoded: send JSON as UTF-8",
+    code="body_unreadable",
+)
 
 
 def _challenge_text(text: str) -> str:
@@ -164,6 +171,15 @@ def install(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+            return problem_response(
+                request,
+                status=400,
+                slug="malformed-body",
+                title="The body cannot be read",
+                detail="The body is not text in the declared media type.",
+                errors=[_UNREADABLE_BODY],
+            )
         slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
             exc.status_code, "http-error"
         )

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from api.core.problems import PROBLEM_JSON, Problem
 
 _DESCRIPTIONS = {
+    400: "The body cannot be read (e.g. not UTF-8); `errors` names it.",
     401: "Missing or invalid bearer token.",
     403: "The caller lacks a required role.",
     404: "Not found (or not visible to the caller).",
@@ -28,6 +29,10 @@ RETRY_AFTER_HEADER: dict[str, Any] = {
     "description": "Seconds to wait before trying again.",
     "schema": {"type": "integer", "minimum": 1},
 }
+
+
+def describe(status: int) -> str:
+    return _DESCRIPTIONS[status]
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
