@@ -160,7 +160,9 @@ class IssuerKeys:
         if self.fetching:
             await self._wait()
             return
-        wait_s = self._unknown_kid_fetch_at + self._min_refresh_s - self._clock()
+        # Keys fetched a moment ago, for whatever reason, are as good as a new fetch.
+        last = max(self._unknown_kid_fetch_at, self._fetched_at or float("-inf"))
+        wait_s = last + self._min_refresh_s - self._clock()
         if wait_s > 0:
             if self._last_failed:
                 # Whether the issuer publishes the key is unknown: not a 401.

@@ -102,19 +102,26 @@ async def test_a_rate_limited_new_key_id_after_a_failed_fetch_is_503_not_401() -
     issuer = FakeIssuer()
     issuer.add(KEY_A, "a")
     transport = BlackHoleAfterWarmUp(issuer)
-    keys = IssuerKeys(ISSUER, timeout_s=0.2, ttl_s=300, min_refresh_s=60, transport=transport)
+    now = [1000.0]
+    keys = IssuerKeys(
+        ISSUER,
+        timeout_s=0.2,
+        ttl_s=300,
+        min_refresh_s=60,
+        transport=transport,
+        clock=lambda: now[0],
+    )
     await keys.key_for("a", "RS256")
     with pytest.raises(AuthenticationError):
-        await keys.key_for("forged", "RS256")  # fetched: the issuer does not publish it
+        await keys.key_for("forged", "RS256")  # keys fetched just now: not published, 401
     transport.black_hole = True
-    with pytest.raises(AuthenticationError):
-        await keys.key_for("forged-2", "RS256")  # rate limited, last fetch fine: 401
-    keys._unknown_kid_fetch_at = float("-inf")  # the limit has passed
+    now[0] += 61
     with pytest.raises(ServiceUnavailableError):
-        await keys.key_for("new", "RS256")
+        await keys.key_for("new", "RS256")  # fetched, and the fetch timed out
     with pytest.raises(ServiceUnavailableError) as raised:
         await keys.key_for("newer", "RS256")  # rate limited, but the issuer is away: 503
     assert raised.value.retry_after_s >= 59
+    assert transport.hanging == 1
 
 
 class Broken(httpx.AsyncBaseTransport):

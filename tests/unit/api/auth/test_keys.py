@@ -188,3 +188,12 @@ def test_jwks_parsing_keeps_only_signature_keys_for_accepted_algorithms() -> Non
 def test_a_jwks_without_a_key_list_is_an_error(document: Any) -> None:
     with pytest.raises(ValueError, match="no `keys` list"):
         parse_jwks(document, ASYMMETRIC_ALGORITHMS)
+
+
+async def test_a_new_key_id_right_after_the_first_fetch_fetches_no_more() -> None:
+    issuer, clock = FakeIssuer(), Clock()
+    issuer.add(KEY_A, "a")
+    keys = keys_for(issuer, clock, min_refresh_s=10)
+    with pytest.raises(AuthenticationError):
+        await keys.key_for("forged", "RS256")
+    assert issuer.fetches() == 1
