@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from api.core.settings import Settings, get_settings
+from api.core.settings import MissingProductionSettingsError, Settings, get_settings
 from api.db import migrate
 from api.db.embedded import for_state_dir
 from api.db.engine import resolve_database_url
@@ -18,6 +18,7 @@ def _database_url(settings: Settings) -> str:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    settings.require_production_settings(database=True, oidc=False)
     url = settings.sqlalchemy_url(_database_url(settings))
     if args.downgrade:
         migrate.downgrade(url, args.downgrade)
@@ -30,6 +31,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    settings.require_production_settings(database=True, oidc=True)
     if settings.database_url is None:
         # Start the embedded server once here, not in every worker.
         _database_url(settings)
@@ -42,6 +44,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=args.access_log,
         proxy_headers=True,
         server_header=False,
+        # Bounds on what one worker holds at once (docs/security.md, "Server limits").
+        limit_concurrency=settings.server_limit_concurrency,
+        backlog=settings.server_backlog,
+        timeout_keep_alive=settings.server_timeout_keep_alive_s,
+        timeout_graceful_shutdown=settings.server_timeout_graceful_shutdown_s,
+        limit_max_requests=settings.server_limit_max_requests,
     )
     return 0
 
@@ -78,7 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_dev = sub.add_parser("dev", help="run the local stack in the foreground")
     p_dev.set_defaults(func=cmd_dev)
     args = parser.parse_args(argv)
-    result: int = args.func(get_settings(), args)
+    try:
+        result: int = args.func(get_settings(), args)
+    except MissingProductionSettingsError as exc:
+        print(f"[duka] refusing to start: {exc}", file=sys.stderr)
+        return 2
     return result
 
 

@@ -9,16 +9,18 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
-from api.core import problems
+from api.core import problems, redaction
 from api.core.middleware import (
     BodyLimitMiddleware,
     JsonContentTypeMiddleware,
     SecurityHeadersMiddleware,
 )
+from api.core.openapi_statuses import document_gate_statuses
 from api.core.settings import Settings, get_settings
 from api.customers.router import router as customers_router
 from api.db.engine import Database, resolve_database_url
 from api.docs_ui import router as docs_ui
+from api.health.router import migration_head
 from api.health.router import router as health_router
 from api.notifications.router import router as notifications_router
 from api.notifications.wakeup import SenderWakeups, notify_sender
@@ -26,6 +28,7 @@ from api.orders.customer_snapshots import CustomerSnapshots
 from api.orders.router import router as orders_router
 from api.uploads.router import router as uploads_router
 from api.webhooks.router import PREFIX as WEBHOOKS_PREFIX
+from api.webhooks.router import REDACTED_SEGMENT_AFTER
 from api.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
@@ -48,11 +51,13 @@ class DukaAPI(FastAPI):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.require_production_settings(database=True, oidc=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "db", None) is None:
             app.state.db = Database(await resolve_database_url(settings), settings)
+        migration_head(app.state)
         try:
             yield
         finally:
@@ -76,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.state.sender_wakeups = SenderWakeups(notify)
     problems.install(app)
+    # The callback secret may be a path segment: no log line or problem document shows it.
+    redaction.register_secret_segment(f"{API_PREFIX}{REDACTED_SEGMENT_AFTER}")
+    redaction.install_log_filter()
 
     # Each domain router straight under /api/v1: FastAPI matches included routers level by
     # level on every request, so one level is cheaper than a /api/v1 router of routers.
@@ -93,7 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs_ui.mount(app, settings)
 
     # Security headers wrap everything (see DukaAPI); then CORS, size and media-type gates.
-    app.add_middleware(JsonContentTypeMiddleware, exempt_prefixes=[UPLOAD_PREFIX, WEBHOOK_PREFIX])
+    json_exempt = [UPLOAD_PREFIX, WEBHOOK_PREFIX]
+    app.add_middleware(JsonContentTypeMiddleware, exempt_prefixes=json_exempt)
+    document_gate_statuses(app, prefix=API_PREFIX, json_exempt=json_exempt)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 KID = "duka-bench-1"
-ROLES = ["orders:read", "orders:write", "customers:read", "customers:write"]
+ROLES = ["orders:read", "orders:write", "customers:read", "customers:write", "staff"]
 AUDIENCE = "duka-api"  # Settings.oidc_audience's default
 
 
@@ -52,7 +52,7 @@ class BenchIssuer:
             "iss": self.issuer,
             "aud": AUDIENCE,
             "sub": "bench-load-generator",
-            "azp": "duka-bench",
+            "azp": "duka-ingest",  # a client the API accepts by default
             "typ": "Bearer",
             "iat": now,
             "nbf": now,

@@ -1,14 +1,22 @@
 """The issuer's signing keys: discovered once, cached, fetched again when they rotate.
 
 Nothing here runs per request unless the cache is stale or a token names a key id that
-the cache lacks; then one fetch serves every request waiting for it, and unknown key ids
-trigger at most one fetch per `min_refresh_s` (so forged key ids cannot flood the issuer).
+the cache lacks. A slow or unreachable issuer must not stall the API, so:
+
+- at most one fetch is in flight per worker; every request that needs its result awaits
+  that one fetch, and the fetch as a whole (discovery and JWKS) ends after the timeout;
+- keys in hand keep being served while a scheduled refresh runs, and after it fails;
+- unknown key ids trigger at most one fetch per `min_refresh_s` (forged key ids cannot
+  flood the issuer);
+- a request that needs a key the cache lacks while the issuer cannot be reached gets 503
+  with Retry-After at once, or after the one fetch in flight, never after a queue of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -98,26 +106,41 @@ class IssuerKeys:
         self._jwks_uri: str | None = None
         self._accepted = ASYMMETRIC_ALGORITHMS
         self._fetched_at: float | None = None
-        self._attempted_at = float("-inf")
-        self._generation = 0
-        self._lock = asyncio.Lock()
+        # After a failed fetch, no other starts before this time (the Retry-After basis).
+        self._retry_at = float("-inf")
+        self._last_failed = False
+        self._unknown_kid_fetch_at = float("-inf")
+        self._inflight: asyncio.Task[bool] | None = None
 
     @property
     def accepted_algorithms(self) -> frozenset[str]:
         return self._accepted
 
+    @property
+    def fetching(self) -> bool:
+        """Whether a fetch is in flight (on this loop: a test's closed loop does not count)."""
+        task = self._inflight
+        return (
+            task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop()
+        )
+
+    async def settled(self) -> None:
+        """Returns once the fetch in flight, if any, has ended (whatever its outcome)."""
+        if self.fetching:
+            assert self._inflight is not None
+            await asyncio.shield(self._inflight)
+
     async def key_for(self, kid: str | None, alg: str) -> VerificationKey:
-        """The key that must have signed a token with this header, or AuthenticationError."""
-        if self._fetched_at is None or self._clock() - self._fetched_at >= self._ttl_s:
-            await self._refresh(min_gap=_RETRY_GAP_S)
+        """The key that must have signed a token with this header, or AuthenticationError
+        (ServiceUnavailableError when that cannot be known because the issuer is away)."""
         if self._fetched_at is None:
-            raise ServiceUnavailableError(
-                "The identity provider cannot be reached to check tokens; try again shortly."
-            )
+            await self._fetch_and_wait()  # nothing in hand: every request needs the issuer
+        elif self._clock() - self._fetched_at >= self._ttl_s:
+            self._start_fetch()  # serve what is in hand meanwhile
         key = self._find(kid)
         if key is None:
             # A new key id is how rotation looks from here: fetch once, then decide.
-            await self._refresh(min_gap=self._min_refresh_s)
+            await self._fetch_for_unknown_kid()
             key = self._find(kid)
         if key is None:
             raise AuthenticationError(
@@ -133,20 +156,70 @@ class IssuerKeys:
         # A token without a key id is only unambiguous when the issuer has a single key.
         return next(iter(self._keys.values())) if len(self._keys) == 1 else None
 
-    async def _refresh(self, *, min_gap: float) -> None:
-        seen = self._generation
-        async with self._lock:
-            if self._generation != seen or self._clock() - self._attempted_at < min_gap:
-                return  # another request just fetched (or tried); use its result
-            self._attempted_at = self._clock()
-            try:
+    async def _fetch_for_unknown_kid(self) -> None:
+        if self.fetching:
+            await self._wait()
+            return
+        # Keys fetched a moment ago, for whatever reason, are as good as a new fetch.
+        last = max(self._unknown_kid_fetch_at, self._fetched_at or float("-inf"))
+        wait_s = last + self._min_refresh_s - self._clock()
+        if wait_s > 0:
+            if self._last_failed:
+                # Whether the issuer publishes the key is unknown: not a 401.
+                raise self._unavailable(wait_s)
+            return  # the keys were fetched a moment ago: the key id is not the issuer's
+        self._unknown_kid_fetch_at = self._clock()
+        await self._fetch_and_wait()
+
+    async def _fetch_and_wait(self) -> None:
+        if not self.fetching:
+            wait_s = self._retry_at - self._clock()
+            if wait_s > 0:
+                raise self._unavailable(wait_s)
+            self._start_fetch()
+        await self._wait()
+
+    async def _wait(self) -> None:
+        assert self._inflight is not None
+        # Shielded: a request that gives up (client gone) must not cancel the shared fetch.
+        if not await asyncio.shield(self._inflight):
+            raise self._unavailable(self._retry_at - self._clock())
+
+    def _start_fetch(self) -> None:
+        """Start the one fetch of this worker, unless one runs or a failure is too recent."""
+        if self.fetching or self._clock() < self._retry_at:
+            return
+        self._inflight = asyncio.get_running_loop().create_task(self._fetch_once())
+
+    async def _fetch_once(self) -> bool:
+        try:
+            # One deadline for the whole fetch: httpx's timeout is per read, so an issuer
+            # that drips bytes (or a transport without timeouts) would outlast it.
+            async with asyncio.timeout(self._timeout_s):
                 keys = await self._fetch()
-            except (httpx.HTTPError, ValueError) as exc:
-                log.warning("fetching the signing keys of %s failed: %s", self.issuer, exc)
-                return
-            self._keys = keys
-            self._fetched_at = self._clock()
-            self._generation += 1
+        except (httpx.HTTPError, ValueError, TimeoutError) as exc:
+            log.warning("fetching the signing keys of %s failed: %s", self.issuer, exc or type(exc))
+            return self._failed()
+        except Exception:  # a background task has no caller to raise to
+            log.exception("fetching the signing keys of %s failed", self.issuer)
+            return self._failed()
+        self._keys = keys
+        self._fetched_at = self._clock()
+        self._last_failed = False
+        self._retry_at = float("-inf")
+        return True
+
+    def _failed(self) -> bool:
+        self._last_failed = True
+        self._retry_at = self._clock() + _RETRY_GAP_S
+        return False
+
+    @staticmethod
+    def _unavailable(wait_s: float) -> ServiceUnavailableError:
+        return ServiceUnavailableError(
+            "The identity provider cannot be reached to check this token; try again shortly.",
+            retry_after_s=max(1, math.ceil(wait_s)),
+        )
 
     async def _fetch(self) -> dict[str | None, VerificationKey]:
         async with httpx.AsyncClient(

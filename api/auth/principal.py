@@ -13,12 +13,17 @@ from starlette.datastructures import State
 
 from api.auth.tokens import TokenVerifier, VerifiedToken
 from api.core.errors import AuthenticationError
+from api.core.redaction import redact_path
 from api.core.settings import Settings
 from api.core.types import CODE_PATTERN
 
 log = logging.getLogger(__name__)
 
-ALL_ROLES = frozenset({"customers:read", "customers:write", "orders:read", "orders:write", "admin"})
+ALL_ROLES = frozenset(
+    {"customers:read", "customers:write", "orders:read", "orders:write", "admin", "staff"}
+)
+# The roles that let a login act for the business, on every customer's data.
+STAFF_ROLES = frozenset({"staff", "admin"})
 BEARER_SCHEME = "bearer"
 _CODE = re.compile(CODE_PATTERN)
 # Where a request keeps its authenticated caller once known.
@@ -35,6 +40,17 @@ class Principal:
     customer_code: str | None = None
     # The OAuth client the token was issued to (`azp`), e.g. duka-ingest.
     client_id: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        """Acts for the business (all customers): needs an explicit staff role, and no
+        customer_code (a customer's code narrows any login; its absence never widens one)."""
+        return self.customer_code is None and not self.roles.isdisjoint(STAFF_ROLES)
+
+    @property
+    def has_scope(self) -> bool:
+        """Either a staff login or a customer's own: anything else may act on nothing."""
+        return self.customer_code is not None or self.is_staff
 
 
 def bearer_token_of(request: Request) -> str | None:
@@ -101,7 +117,8 @@ class BearerPrincipal(SecurityBase):
         try:
             verified = await verifier_for(state, state.settings).verify(token)
         except AuthenticationError as exc:
-            log.info("refused a bearer token on %s %s: %s", request.method, request.url.path, exc)
+            path = redact_path(request.url.path)
+            log.info("refused a bearer token on %s %s: %s", request.method, path, exc)
             raise
         return principal_from(verified)
 

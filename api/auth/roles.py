@@ -28,11 +28,19 @@ class RoleRequirement(BearerPrincipal):
         return self.enforce(await super().__call__(request))
 
     def enforce(self, principal: Principal) -> Principal:
-        """The principal, if it holds the roles; else ForbiddenError naming what lacks."""
-        if "admin" in principal.roles or self.roles <= principal.roles:
-            return principal
-        missing = ", ".join(sorted(self.roles - principal.roles))
-        raise ForbiddenError(f"This action needs the role(s): {missing}.")
+        """The principal, if it holds the roles and a scope; else ForbiddenError saying
+        what lacks."""
+        if "admin" not in principal.roles and not self.roles <= principal.roles:
+            missing = ", ".join(sorted(self.roles - principal.roles))
+            raise ForbiddenError(f"This action needs the role(s): {missing}.")
+        if not principal.has_scope:
+            # A token for this API from a client without the customer_code mapper must not
+            # read as staff: the services treat "no customer_code" as all customers.
+            raise ForbiddenError(
+                "This login is neither staff (role staff) nor a customer's own "
+                "(claim customer_code), so it may act on no data."
+            )
+        return principal
 
     def __repr__(self) -> str:
         return f"require({', '.join(sorted(self.roles))})"

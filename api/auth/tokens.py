@@ -3,7 +3,8 @@
 Checks, in this order: a JWT at all; an asymmetric algorithm the issuer advertises and the
 key was published for (so `none`, HS256 signed with a public key, and algorithm swaps all
 fail); the signature; `iss` exactly; `aud` containing the API; `exp`, `nbf` and `iat` with
-a small leeway; `typ` where present (an ID or refresh token is not an access token).
+a small leeway; `typ` where present (an ID or refresh token is not an access token); `azp`
+on the allow-list of clients.
 
 A token that passed is remembered until its `exp` (a client sends the same token for
 minutes), so its next requests cost a dictionary look-up instead of an RSA check. The
@@ -71,10 +72,12 @@ class TokenVerifier:
         audience: str,
         leeway_s: float,
         keys: IssuerKeys,
+        allowed_clients: frozenset[str],
         cache_size: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.issuer = issuer
+        self.allowed_clients = allowed_clients
         self.audience = audience
         self.leeway_s = leeway_s
         self.keys = keys
@@ -100,6 +103,7 @@ class TokenVerifier:
             audience=settings.oidc_audience,
             leeway_s=settings.oidc_leeway_s,
             keys=keys,
+            allowed_clients=frozenset(settings.oidc_allowed_clients),
             cache_size=settings.oidc_token_cache_size,
         )
 
@@ -148,11 +152,16 @@ class TokenVerifier:
             # Fail closed: a customer's token must never read as a staff token.
             raise AuthenticationError("The token's customer_code claim is malformed.")
         client_id = claims.get("azp")
+        if not isinstance(client_id, str) or client_id not in self.allowed_clients:
+            # `aud` says the token is for this API; `azp` says which client asked for it.
+            # A client outside the list (one the operator made, one without our mappers)
+            # is refused rather than read by whatever claims it happens to carry.
+            raise AuthenticationError("The token was issued to a client this API does not accept.")
         verified = VerifiedToken(
             subject=subject,
             roles=_roles(claims),
             customer_code=customer_code,
-            client_id=client_id if isinstance(client_id, str) else None,
+            client_id=client_id,
             claims=claims,
         )
         self._remember(token, verified, kid, alg, key)

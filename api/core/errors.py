@@ -84,6 +84,11 @@ class ServiceUnavailableError(DomainError):
     title = "A dependency is unavailable"
     status = 503
 
+    def __init__(self, detail: str, *, retry_after_s: int = 5) -> None:
+        super().__init__(detail)
+        # Seconds until trying again can help; answered as Retry-After.
+        self.retry_after_s = retry_after_s
+
 
 class AuthenticationError(DomainError):
     """No bearer token, or one the API refuses (answered with an RFC 6750 challenge)."""

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.problems import PROBLEM_JSON, TYPE_PREFIX
+from api.core.redaction import redact_path
 
 API_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -62,7 +63,7 @@ def _problem(status: int, slug: str, title: str, detail: str, path: str) -> tupl
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": path,
+        "instance": redact_path(path),
     }
     return json.dumps(body).encode(), status
 

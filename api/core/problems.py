@@ -23,6 +23,7 @@ from api.core.errors import (
     ServiceUnavailableError,
     ValidationFailedError,
 )
+from api.core.redaction import redact_path
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def problem_response(
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": redact_path(request.url.path),
     }
     if errors is not None:
         body["errors"] = [
@@ -111,6 +112,13 @@ def _is_database_unavailable(exc: BaseException) -> bool:
 
 
 AUTH_REALM = "duka"
+# FastAPI's words when a body cannot even be decoded (e.g. JSON that is not UTF-8).
+_UNPARSABLE_BODY = "There was an error parsing the body"
+_UNREADABLE_BODY = FieldError(
+    field="body",
+    message="the body cannot be decoded: send JSON as UTF-8",
+    code="body_unreadable",
+)
 
 
 def _challenge_text(text: str) -> str:
@@ -120,7 +128,7 @@ def _challenge_text(text: str) -> str:
 
 def _domain_headers(exc: DomainError) -> dict[str, str] | None:
     if isinstance(exc, ServiceUnavailableError):
-        return {"Retry-After": "5"}
+        return {"Retry-After": str(exc.retry_after_s)}
     if isinstance(exc, AuthenticationError):
         challenge = f'Bearer realm="{AUTH_REALM}"'
         if exc.token_given:
@@ -163,6 +171,15 @@ def install(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+            return problem_response(
+                request,
+                status=400,
+                slug="malformed-body",
+                title="The body cannot be read",
+                detail="The body is not text in the declared media type.",
+                errors=[_UNREADABLE_BODY],
+            )
         slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
             exc.status_code, "http-error"
         )
@@ -186,7 +203,7 @@ def install(app: FastAPI) -> None:
                 detail="Try again shortly.",
                 headers={"Retry-After": "5"},
             )
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, redact_path(request.url.path))
         return problem_response(
             request,
             status=500,

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from api.core.problems import PROBLEM_JSON, Problem
 
 _DESCRIPTIONS = {
+    400: "The body cannot be read (e.g. not UTF-8); `errors` names it.",
     401: "Missing or invalid bearer token.",
     403: "The caller lacks a required role.",
     404: "Not found (or not visible to the caller).",
@@ -19,8 +20,19 @@ _DESCRIPTIONS = {
     413: "Request body too large.",
     415: "Unsupported media type.",
     422: "Invalid input; `errors` names every field at fault.",
-    503: "The database is unavailable; retry later.",
+    503: "A dependency (the database, or the identity provider when the token's signing key "
+    "is not cached) is unavailable; retry after `Retry-After` seconds.",
 }
+# Statuses whose answers carry Retry-After (seconds).
+_RETRY_AFTER = frozenset({503})
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
+def describe(status: int) -> str:
+    return _DESCRIPTIONS[status]
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -30,6 +42,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "description": _DESCRIPTIONS[status],
             "content": {PROBLEM_JSON: {}},
         }
+        | ({"headers": {"Retry-After": RETRY_AFTER_HEADER}} if status in _RETRY_AFTER else {})
         for status in (*statuses, 503)
     }
 

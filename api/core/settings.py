@@ -16,6 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.requests import Request
 
 
+class MissingProductionSettingsError(RuntimeError):
+    """A production process lacks a setting that has only a development default."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DUKA_", extra="ignore", frozen=True)
 
@@ -127,6 +131,12 @@ class Settings(BaseSettings):
     oidc_audience: str = Field(
         default="duka-api", min_length=1, description="Value the tokens' `aud` must contain."
     )
+    oidc_allowed_clients: list[str] = Field(
+        default_factory=lambda: ["duka-swagger", "duka-cli", "duka-ingest"],
+        min_length=1,
+        description="Clients (the tokens' `azp`) whose access tokens the API accepts (JSON "
+        "list); drop the development-only duka-cli in production.",
+    )
     oidc_docs_client_id: str = Field(
         default="duka-swagger",
         min_length=1,
@@ -163,6 +173,34 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    server_limit_concurrency: int | None = Field(
+        default=1000,
+        ge=1,
+        description="Connections and requests a worker serves at once; beyond it the server "
+        "answers 503 at once instead of queueing without bound (unset: no limit).",
+    )
+    server_backlog: int = Field(
+        default=2048, ge=1, description="Connections the kernel queues before accept()."
+    )
+    server_timeout_keep_alive_s: int = Field(
+        default=5,
+        ge=1,
+        le=300,
+        description="Seconds an idle keep-alive connection stays open (idle sockets cost "
+        "a slot of the concurrency limit).",
+    )
+    server_timeout_graceful_shutdown_s: int = Field(
+        default=30,
+        ge=1,
+        description="Seconds a stopping worker lets requests in flight finish before it "
+        "closes them (keep below the pod's terminationGracePeriodSeconds).",
+    )
+    server_limit_max_requests: int | None = Field(
+        default=None,
+        ge=1,
+        description="Requests after which a worker is replaced (bounds slow leaks; needs "
+        "DUKA_WORKERS > 1 to keep serving meanwhile). Unset: never.",
+    )
 
     @field_validator("sms_template")
     @classmethod
@@ -179,6 +217,26 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    def require_production_settings(self, *, database: bool, oidc: bool) -> None:
+        """In production, refuse the embedded fallbacks: an embedded PostgreSQL in a pod's
+        scratch space, or a Keycloak on 127.0.0.1 that is not there."""
+        if self.environment != "production":
+            return
+        missing = [
+            name
+            for name, needed, value in (
+                ("DUKA_DATABASE_URL", database, self.database_url),
+                ("DUKA_OIDC_ISSUER", oidc, self.oidc_issuer),
+            )
+            if needed and value is None
+        ]
+        if missing:
+            raise MissingProductionSettingsError(
+                f"DUKA_ENVIRONMENT=production needs {' and '.join(missing)} set; without them "
+                "Duka would fall back to development defaults (an embedded PostgreSQL, a "
+                "Keycloak on 127.0.0.1). Set them, or set DUKA_ENVIRONMENT=development."
+            )
 
     @property
     def oidc_issuer_url(self) -> str:

@@ -34,9 +34,9 @@ DEMO_USERS = {
         DemoUser(
             "clerk",
             "clerk-dev-password",
-            ("customers:read", "customers:write", "orders:read", "orders:write"),
+            ("customers:read", "customers:write", "orders:read", "orders:write", "staff"),
         ),
-        DemoUser("analyst", "analyst-dev-password", ("customers:read", "orders:read")),
+        DemoUser("analyst", "analyst-dev-password", ("customers:read", "orders:read", "staff")),
         DemoUser(
             "customer",
             "customer-dev-password",

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Connection
+from starlette.datastructures import State
 
 from api.db import migrate
 from api.deps import DatabaseDep
 
 router = APIRouter(tags=["health"])
+
+
+def migration_head(state: State) -> str | None:
+    """The newest migration this code knows, read once per process (loading Alembic's
+    script directory parses every migration file: too slow for a probe that runs often).
+    The app's start calls this; a probe of an app started without it reads it once."""
+    if not hasattr(state, "migration_head"):
+        state.migration_head = migrate.head_revision()
+    head: str | None = state.migration_head
+    return head
 
 
 @router.get("/healthz", summary="Liveness: the process serves requests")
@@ -24,8 +35,8 @@ async def healthz() -> dict[str, str]:
     summary="Readiness: database reachable and schema at the latest migration",
     responses={503: {"description": "Not ready; `checks` says why."}},
 )
-async def readyz(db: DatabaseDep) -> Any:
-    head = migrate.head_revision()
+async def readyz(request: Request, db: DatabaseDep) -> Any:
+    head = migration_head(request.app.state)
 
     def current(sync_conn: Connection) -> str | None:
         return migrate.current_revision(sync_conn)

@@ -17,3 +17,24 @@ class NotificationPublic(BaseModel):
     updated_at: datetime
     sent_at: datetime | None
     delivered_at: datetime | None
+
+
+class NotificationCustomerView(BaseModel):
+    """A notification as a customer's own login sees it: whether and when its SMS went,
+    not the provider's error text or message id (staff act on those, not customers)."""
+
+    status: NotificationStatus = Field(
+        description="pending → sending → sent → delivered, or failed."
+    )
+    updated_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+
+    @classmethod
+    def of(cls, notification: NotificationPublic) -> NotificationCustomerView:
+        return cls.model_construct(
+            status=notification.status,
+            updated_at=notification.updated_at,
+            sent_at=notification.sent_at,
+            delivered_at=notification.delivered_at,
+        )

@@ -17,7 +17,16 @@ from api.deps import (
     PrincipalDep,
     idempotency_key_of,
 )
-from api.orders.schemas import OrderCreate, OrderPage, OrderPublic
+from api.orders.schemas import (
+    VIEW_DESCRIPTION,
+    OrderCreate,
+    OrderCustomerPage,
+    OrderCustomerView,
+    OrderPage,
+    OrderPublic,
+    order_view,
+    page_view,
+)
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -27,7 +36,8 @@ READ = [Depends(require("orders:read"))]
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=OrderPublic,
+    response_model=OrderPublic | OrderCustomerView,
+    response_description=VIEW_DESCRIPTION,
     responses=problems(401, 403, 409, 413, 415, 422),
     summary="Create an order (and queue its SMS)",
     openapi_extra=IDEMPOTENCY_KEY_OPENAPI,
@@ -48,10 +58,17 @@ async def create_order(
     headers = {"Location": f"/api/v1/orders/{order.id}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return model_response(order, status.HTTP_201_CREATED, headers)
+    view = order_view(order, principal.customer_code is not None)
+    return model_response(view, status.HTTP_201_CREATED, headers)
 
 
-@router.get("", dependencies=READ, responses=problems(401, 403, 422), summary="List orders")
+@router.get(
+    "",
+    dependencies=READ,
+    responses=problems(401, 403, 422),
+    summary="List orders",
+    response_description=VIEW_DESCRIPTION,
+)
 async def list_orders(
     service: OrderServiceDep,
     principal: PrincipalDep,
@@ -65,8 +82,8 @@ async def list_orders(
     ] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-) -> OrderPage:
-    return await service.list(
+) -> OrderPage | OrderCustomerPage:
+    page = await service.list(
         principal,
         customer_id=customer_id,
         customer_code=customer_code,
@@ -75,6 +92,7 @@ async def list_orders(
         cursor=cursor,
         limit=limit,
     )
+    return page_view(page, principal.customer_code is not None)
 
 
 @router.get(
@@ -82,8 +100,10 @@ async def list_orders(
     dependencies=READ,
     responses=problems(401, 403, 404, 422),
     summary="Get an order with its notification status",
+    response_description=VIEW_DESCRIPTION,
 )
 async def get_order(
     order_id: uuid.UUID, service: OrderServiceDep, principal: PrincipalDep
-) -> OrderPublic:
-    return await service.get(principal, order_id)
+) -> OrderPublic | OrderCustomerView:
+    order = await service.get(principal, order_id)
+    return order_view(order, principal.customer_code is not None)

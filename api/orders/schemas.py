@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.core.types import Currency, CustomerCode, ItemName
-from api.notifications.schemas import NotificationPublic
+from api.notifications.schemas import NotificationCustomerView, NotificationPublic
 
 MAX_AMOUNT = Decimal("9999999999.99")
 _CENTS = Decimal("0.01")
@@ -85,3 +85,57 @@ class OrderPublic(BaseModel):
 class OrderPage(BaseModel):
     items: list[OrderPublic]
     next_cursor: str | None
+
+
+class OrderCustomerView(BaseModel):
+    """An order as a customer's own login (token with `customer_code`) sees it: everything
+    about its order, nothing about who at the business entered it or how the provider
+    answered."""
+
+    id: uuid.UUID
+    reference: str = Field(description="Short human reference, as shown in the SMS.")
+    customer_id: uuid.UUID
+    customer_code: str
+    item: str
+    quantity: int
+    amount: Decimal
+    currency: str
+    ordered_at: datetime
+    created_at: datetime
+    notification: NotificationCustomerView | None
+
+
+class OrderCustomerPage(BaseModel):
+    items: list[OrderCustomerView]
+    next_cursor: str | None
+
+
+_CUSTOMER_FIELDS = frozenset(OrderCustomerView.model_fields) - {"notification"}
+
+
+def order_view(order: OrderPublic, customer_scoped: bool) -> OrderPublic | OrderCustomerView:
+    """The order as the caller may see it: staff the whole, a customer its own view."""
+    return _customer_view(order) if customer_scoped else order
+
+
+def _customer_view(order: OrderPublic) -> OrderCustomerView:
+    fields = {name: getattr(order, name) for name in _CUSTOMER_FIELDS}
+    notification = order.notification
+    return OrderCustomerView.model_construct(
+        **fields,
+        notification=NotificationCustomerView.of(notification) if notification else None,
+    )
+
+
+def page_view(page: OrderPage, customer_scoped: bool) -> OrderPage | OrderCustomerPage:
+    if not customer_scoped:
+        return page
+    return OrderCustomerPage.model_construct(
+        items=[_customer_view(o) for o in page.items], next_cursor=page.next_cursor
+    )
+
+
+VIEW_DESCRIPTION = (
+    "Staff logins get `OrderPublic`; a customer's own login (token with `customer_code`) "
+    "gets `OrderCustomerView`, without `created_by` and the SMS provider's details."
+)

@@ -81,7 +81,8 @@ def request_body(
             "content": {
                 "text/csv": {"schema": {"type": "string"}, "example": csv_example},
                 "application/json": {
-                    "schema": {"type": "array", "items": row},
+                    # An upload without rows is refused (422): at least one item.
+                    "schema": {"type": "array", "minItems": 1, "items": row},
                     "example": json_example,
                 },
                 "multipart/form-data": {

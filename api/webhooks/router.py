@@ -15,6 +15,8 @@ from api.webhooks.service import DeliveryReportService
 
 router = APIRouter(prefix="/webhooks/africastalking", tags=["webhooks"])
 PREFIX = "/webhooks"
+# The path segment after this one is the callback secret: redacted wherever paths show.
+REDACTED_SEGMENT_AFTER = "/webhooks/africastalking/delivery/"
 
 AUTHENTICATED = [Depends(callback_secret)]
 DESCRIPTION = (

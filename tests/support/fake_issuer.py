@@ -49,7 +49,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
         "typ": "Bearer",
         "iat": now,
         "exp": now + 300,
-        "roles": ["customers:read", "orders:read", "offline_access"],
+        "roles": ["customers:read", "orders:read", "staff", "offline_access"],
     }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}

@@ -183,3 +183,80 @@ def test_state_dir_setting_reaches_the_embedded_server(
     monkeypatch.setattr(cli, "for_state_dir", fake)
     cli.main(["db", "stop"])
     assert seen == [(tmp_path, 6543)]
+
+
+def test_serve_passes_the_server_limits_and_timeouts(
+    monkeypatch: pytest.MonkeyPatch, use_settings: Any, embedded: FakeEmbedded
+) -> None:
+    use_settings(
+        database_url=CONFIGURED,
+        server_limit_concurrency=300,
+        server_backlog=512,
+        server_timeout_keep_alive_s=7,
+        server_timeout_graceful_shutdown_s=25,
+        server_limit_max_requests=10_000,
+    )
+    runs: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: runs.append(kw))
+    assert cli.main(["serve"]) == 0
+    [kwargs] = runs
+    assert kwargs["limit_concurrency"] == 300
+    assert kwargs["backlog"] == 512
+    assert kwargs["timeout_keep_alive"] == 7
+    assert kwargs["timeout_graceful_shutdown"] == 25
+    assert kwargs["limit_max_requests"] == 10_000
+
+
+@pytest.mark.parametrize(
+    ("fields", "missing"),
+    [
+        ({}, ["DUKA_DATABASE_URL", "DUKA_OIDC_ISSUER"]),
+        ({"database_url": CONFIGURED}, ["DUKA_OIDC_ISSUER"]),
+        ({"oidc_issuer": "https://sso.example.com/realms/duka"}, ["DUKA_DATABASE_URL"]),
+    ],
+)
+def test_production_serve_refuses_to_start_without_its_services(
+    monkeypatch: pytest.MonkeyPatch,
+    use_settings: Any,
+    embedded: FakeEmbedded,
+    capsys: pytest.CaptureFixture[str],
+    fields: dict[str, Any],
+    missing: list[str],
+) -> None:
+    use_settings(environment="production", **fields)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: pytest.fail("must not serve"))
+    assert cli.main(["serve"]) == 2
+    err = capsys.readouterr().err
+    for name in missing:
+        assert name in err
+    assert "production" in err
+    assert embedded.calls == []  # no embedded PostgreSQL in production
+
+
+def test_production_migrate_refuses_the_embedded_database(
+    monkeypatch: pytest.MonkeyPatch,
+    use_settings: Any,
+    embedded: FakeEmbedded,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_settings(environment="production")
+    monkeypatch.setattr(migrate, "upgrade", lambda url: pytest.fail("must not migrate"))
+    assert cli.main(["migrate"]) == 2
+    assert "DUKA_DATABASE_URL" in capsys.readouterr().err
+    assert embedded.calls == []
+
+
+def test_production_app_refuses_to_be_built_without_its_services() -> None:
+    from api.core.settings import MissingProductionSettingsError
+    from api.main import create_app
+
+    with pytest.raises(MissingProductionSettingsError, match="DUKA_OIDC_ISSUER"):
+        create_app(Settings(environment="production", database_url=CONFIGURED))
+    app = create_app(
+        Settings(
+            environment="production",
+            database_url=CONFIGURED,
+            oidc_issuer="https://sso.example.com/realms/duka",
+        )
+    )
+    assert app.state.settings.environment == "production"

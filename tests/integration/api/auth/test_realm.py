@@ -11,16 +11,18 @@ from api.devstack.keycloak_api import AdminApi
 from tests.support.keycloak import Tokens, claims_of
 
 DATA_ROLES = {"customers:read", "customers:write", "orders:read", "orders:write"}
+DUKA_ROLES = DATA_ROLES | {"admin", "staff"}
 
 
 @pytest.mark.parametrize(
     ("who", "roles"),
     [
         ("admin", {"admin"}),
-        ("clerk", DATA_ROLES),
-        ("analyst", {"customers:read", "orders:read"}),
+        ("clerk", DATA_ROLES | {"staff"}),
+        ("analyst", {"customers:read", "orders:read", "staff"}),
+        # No staff role: the customer_code claim is its only scope.
         ("customer", {"customers:read", "orders:read", "orders:write"}),
-        ("duka-ingest", DATA_ROLES),
+        ("duka-ingest", DATA_ROLES | {"staff"}),
     ],
 )
 def test_each_callers_token_carries_the_api_audience_and_its_roles(
@@ -30,7 +32,7 @@ def test_each_callers_token_carries_the_api_audience_and_its_roles(
     assert claims["iss"] == keycloak.issuer()
     assert "duka-api" in claims["aud"]
     assert claims["typ"] == "Bearer"
-    assert set(claims["roles"]) & (DATA_ROLES | {"admin"}) == roles
+    assert set(claims["roles"]) & DUKA_ROLES == roles
     assert claims["exp"] - claims["iat"] == 300
 
 

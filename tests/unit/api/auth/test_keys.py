@@ -8,7 +8,13 @@ import pytest
 
 from api.auth.keys import ASYMMETRIC_ALGORITHMS, IssuerKeys, parse_jwks
 from api.core.errors import AuthenticationError, ServiceUnavailableError
-from tests.support.fake_issuer import ISSUER, FakeIssuer, ec_key, public_jwk, rsa_key
+from tests.support.fake_issuer import (
+    ISSUER,
+    FakeIssuer,
+    ec_key,
+    public_jwk,
+    rsa_key,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -68,6 +74,9 @@ async def test_a_key_the_issuer_removed_stops_working_after_the_ttl() -> None:
     clock.now += 299
     assert (await keys.key_for("a", "RS256")).kid == "a"  # cached until the TTL
     clock.now += 2
+    # Past the TTL the keys in hand serve while the refresh runs; its result then rules.
+    assert (await keys.key_for("a", "RS256")).kid == "a"
+    await keys.settled()
     with pytest.raises(AuthenticationError):
         await keys.key_for("a", "RS256")
     assert (await keys.key_for("b", "RS256")).kid == "b"
@@ -95,6 +104,12 @@ async def test_keys_in_hand_outlive_an_outage_at_refresh_time() -> None:
     issuer.down = True
     clock.now += 61
     assert (await keys.key_for("a", "RS256")).kid == "a"
+    await keys.settled()
+    assert issuer.fetches() == 2  # the refresh failed
+    assert (await keys.key_for("a", "RS256")).kid == "a"
+    # A key id the cache lacks cannot be judged now: 503, not 401.
+    with pytest.raises(ServiceUnavailableError):
+        await keys.key_for("new", "RS256")
 
 
 @pytest.mark.parametrize(
@@ -135,6 +150,8 @@ async def test_without_a_kid_only_a_single_key_is_unambiguous() -> None:
     assert (await keys.key_for(None, "RS256")).kid == "a"
     issuer.add(KEY_B, "b")
     clock.now += 400
+    await keys.key_for(None, "RS256")  # starts the scheduled refresh
+    await keys.settled()
     with pytest.raises(AuthenticationError):
         await keys.key_for(None, "RS256")
 
@@ -171,3 +188,12 @@ def test_jwks_parsing_keeps_only_signature_keys_for_accepted_algorithms() -> Non
 def test_a_jwks_without_a_key_list_is_an_error(document: Any) -> None:
     with pytest.raises(ValueError, match="no `keys` list"):
         parse_jwks(document, ASYMMETRIC_ALGORITHMS)
+
+
+async def test_a_new_key_id_right_after_the_first_fetch_fetches_no_more() -> None:
+    issuer, clock = FakeIssuer(), Clock()
+    issuer.add(KEY_A, "a")
+    keys = keys_for(issuer, clock, min_refresh_s=10)
+    with pytest.raises(AuthenticationError):
+        await keys.key_for("forged", "RS256")
+    assert issuer.fetches() == 1

@@ -79,7 +79,10 @@ async def call(app: FastAPI, authorization: str | None) -> httpx.Response:
 async def test_a_valid_bearer_token_reaches_the_route(app: FastAPI) -> None:
     r = await call(app, f"Bearer {sign(claims(), KEY, 'k1')}")
     assert r.status_code == 200
-    assert r.json() == {"sub": claims()["sub"], "roles": ["customers:read", "orders:read"]}
+    assert r.json() == {
+        "sub": claims()["sub"],
+        "roles": ["customers:read", "orders:read", "staff"],
+    }
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])

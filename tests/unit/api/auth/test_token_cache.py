@@ -11,7 +11,14 @@ import pytest
 from api.auth.keys import IssuerKeys
 from api.auth.tokens import TokenVerifier
 from api.core.errors import AuthenticationError
-from tests.support.fake_issuer import AUDIENCE, ISSUER, FakeIssuer, claims, rsa_key, sign
+from tests.support.fake_issuer import (
+    AUDIENCE,
+    ISSUER,
+    FakeIssuer,
+    claims,
+    rsa_key,
+    sign,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -74,6 +81,7 @@ def make_verifier(
         audience=AUDIENCE,
         leeway_s=0,
         keys=keys,
+        allowed_clients=frozenset({"duka-cli"}),
         cache_size=cache_size,
         clock=clock or Clock(),
     )
@@ -110,7 +118,9 @@ async def test_a_remembered_token_stops_working_when_its_key_is_removed(
     token = sign(claims(), KEY_A, "a")
     await verifier.verify(token)
     issuer.remove("a")
-    keys_clock.now += 301  # the key set's TTL: the next use fetches it again
+    keys_clock.now += 301  # the key set's TTL: the next use starts a refresh
+    await verifier.verify(token)  # served from the keys in hand while the refresh runs
+    await verifier.keys.settled()
     for _ in range(2):
         with pytest.raises(AuthenticationError, match="key the issuer does not publish"):
             await verifier.verify(token)
@@ -126,6 +136,8 @@ async def test_a_refreshed_key_set_checks_the_token_again(
     token = sign(claims(), KEY_A, "a")
     await verifier.verify(token)
     keys_clock.now += 301
+    await verifier.verify(token)  # starts the refresh
+    await verifier.keys.settled()
     await verifier.verify(token)  # same key material, but a new key object: checked fully
     await verifier.verify(token)
     assert decode.calls == 2

@@ -58,7 +58,7 @@ async def test_a_valid_token_gives_its_subject_roles_and_client(issuer: FakeIssu
     verifier = verifier_for(issuer)
     verified = await verifier.verify(sign(claims(), RSA_KEY, "rsa-1"))
     assert verified.subject == claims()["sub"]
-    assert verified.roles == {"customers:read", "orders:read", "offline_access"}
+    assert verified.roles == {"customers:read", "orders:read", "staff", "offline_access"}
     assert verified.client_id == "duka-cli"
     assert verified.customer_code is None
     # Discovery once, keys once; the next token costs no fetch at all.
@@ -207,3 +207,20 @@ async def test_from_settings_uses_the_development_issuer_by_default() -> None:
     assert verifier.issuer == "http://127.0.0.1:8999/realms/duka"
     assert isinstance(verifier.keys, IssuerKeys)
     assert verifier.audience == "duka-api"
+
+
+@pytest.mark.parametrize("azp", ["duka-operator", "someone-elses-client", None])
+async def test_a_token_issued_to_a_client_outside_the_allow_list_is_refused(
+    issuer: FakeIssuer, azp: str | None
+) -> None:
+    # The audience alone says the token is for this API, not that one of our clients asked.
+    verifier = verifier_for(issuer)
+    detail = await refused(verifier, sign(claims(azp=azp), RSA_KEY, "rsa-1"))
+    assert "client" in detail
+
+
+async def test_the_client_allow_list_is_a_setting(issuer: FakeIssuer) -> None:
+    verifier = verifier_for(issuer, oidc_allowed_clients=["partner-portal"])
+    verified = await verifier.verify(sign(claims(azp="partner-portal"), RSA_KEY, "rsa-1"))
+    assert verified.client_id == "partner-portal"
+    await refused(verifier, sign(claims(azp="duka-cli"), RSA_KEY, "rsa-1"))

@@ -19,7 +19,17 @@ def test_create_order_is_documented_as_the_other_post_routes_are() -> None:
     assert key["description"] == same["description"]
     assert {"bearer": []} in post["security"]
     created = post["responses"]["201"]["content"]["application/json"]["schema"]
-    assert created == {"$ref": "#/components/schemas/OrderPublic"}
+    # Staff get OrderPublic, a customer's own login its OrderCustomerView.
+    assert created["anyOf"] == [
+        {"$ref": "#/components/schemas/OrderPublic"},
+        {"$ref": "#/components/schemas/OrderCustomerView"},
+    ]
+    assert "OrderCustomerView" in post["responses"]["201"]["description"]
+    for path in ("/api/v1/orders", "/api/v1/orders/{order_id}"):
+        ok = spec["paths"][path]["get"]["responses"]["200"]
+        assert "customer" in ok["description"]
+    view = spec["components"]["schemas"]["NotificationCustomerView"]["properties"]
+    assert {"last_error", "provider_message_id"}.isdisjoint(view)
     assert post["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/OrderCreate"
     }

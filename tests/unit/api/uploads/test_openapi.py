@@ -44,3 +44,17 @@ def test_upload_routes_are_documented(spec: dict[str, Any], path: str, columns: 
     created = post["responses"]["201"]["content"]["application/json"]["schema"]
     assert created == {"$ref": "#/components/schemas/UploadResult"}
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/uploads/customers", "/api/v1/uploads/orders"])
+def test_the_documented_json_body_is_what_the_upload_accepts(
+    spec: dict[str, Any], path: str
+) -> None:
+    # An empty array is refused ("holds no rows", 422): the schema says so too.
+    array = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert array["minItems"] == 1
+    # Rows are closed objects: unknown keys are refused, as the upload refuses them.
+    assert array["items"]["additionalProperties"] is False
+    example = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+    assert len(example["example"]) >= array["minItems"]
+    assert all(set(row) <= set(array["items"]["properties"]) for row in example["example"])
