@@ -44,12 +44,12 @@ def _owner(body: kopf.Body) -> str:
 
 
 async def _rotate(
-    admin: KeycloakAdmin, body: kopf.Body, internal_id: str, secret_name: str
+    admin: KeycloakAdmin, body: kopf.Body, internal_id: str, secret_name: str, may_start: bool
 ) -> dict[str, Any] | None:
     """One step of a requested rotation: what status.rotation / rotatedFor become."""
     requested = body.metadata.annotations.get(ROTATE_ANNOTATION)
     step = rotation_step(requested, body.status)
-    if step == "none" or requested is None:
+    if step == "none" or requested is None or (step == "start" and not may_start):
         return None
     namespace = str(body.metadata.namespace)
     if step == "start":
@@ -79,8 +79,14 @@ async def _rotate(
     return {"rotation": None, "rotatedFor": requested}
 
 
-async def reconcile(body: kopf.Body, patch: kopf.Patch, logger: Any) -> str:
-    """Bring Keycloak and the credentials Secret in line with the spec; returns a summary."""
+async def reconcile(
+    body: kopf.Body, patch: kopf.Patch, logger: Any, may_start_rotation: bool = True
+) -> str:
+    """Bring Keycloak and the credentials Secret in line with the spec; returns a summary.
+
+    Only the change handlers start a rotation: kopf runs them one at a time per resource,
+    while the drift timer runs beside them on a body that may predate status.rotation, and
+    a second start would revoke the secret the pods still use."""
     settings = get_operator_settings()
     spec = dict(body.spec)
     generation = body.metadata.get("generation")
@@ -103,7 +109,7 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, logger: Any) -> str:
                 adoptable=settings.adoptable_clients(),
             )
             if secret_name is not None:
-                rotation = await _rotate(admin, body, internal_id, secret_name)
+                rotation = await _rotate(admin, body, internal_id, secret_name, may_start_rotation)
                 extra.update(rotation or {})
                 secret = await keycloak_admin.client_secret(admin, internal_id)
                 data = credentials_data(
@@ -170,7 +176,7 @@ async def drift(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any
         body.metadata.get("generation")
     ):
         return  # an invalid spec stays invalid until edited
-    await reconcile(body, patch, logger)
+    await reconcile(body, patch, logger, may_start_rotation=False)
 
 
 @kopf.on.delete(GROUP, VERSION, PLURAL)

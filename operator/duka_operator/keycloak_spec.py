@@ -69,8 +69,9 @@ def check_ownership(
     if is_owned(actual, owner):
         return
     client_id = str(actual.get("clientId"))
-    holder = (actual.get("attributes") or {}).get(OWNER_ATTRIBUTE)
-    where = f"managed for {holder}" if holder else "not created by this operator"
+    # Which resource holds it stays unsaid: it may live in a namespace the reader cannot see.
+    holder = (actual.get("attributes") or {}).get(MANAGED_BY_ATTRIBUTE) == MANAGED_BY
+    where = "managed for another resource" if holder else "not created by this operator"
     if not adoption_requested:
         raise ClientOwnedElsewhereError(
             f"client {client_id!r} already exists ({where}); to take it over, annotate the "
