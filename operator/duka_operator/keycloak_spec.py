@@ -6,14 +6,82 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-# Marks clients the operator manages, so a drift check never adopts someone else's client.
+from duka_operator.errors import RefusedError
+
+# Marks clients the operator manages: it touches a client only when both attributes name it
+# and the very resource (namespace/name/uid) asking, so a resource named after someone else's
+# client never takes it over.
 MANAGED_BY_ATTRIBUTE = "duka.dev/managed-by"
 MANAGED_BY = "duka-operator"
 OWNER_ATTRIBUTE = "duka.dev/owner"
+# On the resource: "true" asks to take over an existing client of that clientId; the
+# operator's settings must list the clientId too (adoption needs both sides to agree).
+ADOPT_ANNOTATION = "duka.dev/adopt-existing-client"
 
 
-class InvalidSpecError(ValueError):
+class InvalidSpecError(RefusedError):
     """A spec the operator cannot act on; retrying will not help until it is edited."""
+
+    reason = "InvalidSpec"
+
+
+class ClientProtectedError(InvalidSpecError):
+    """The clientId is on the operator's deny-list: never created, changed or deleted."""
+
+    reason = "ClientProtected"
+
+
+class ClientOwnedElsewhereError(InvalidSpecError):
+    """A client of that clientId exists and is not this resource's (nor adoptable)."""
+
+    reason = "ClientOwnedElsewhere"
+
+
+def owner_value(namespace: str, name: str, uid: str) -> str:
+    """The ownership attribute's value: a resource recreated under the same name differs."""
+    return f"{namespace}/{name}/{uid}"
+
+
+def check_not_protected(client_id: str, protected: frozenset[str]) -> None:
+    if client_id in protected:
+        raise ClientProtectedError(
+            f"client {client_id!r} is on the operator's deny-list and is never managed"
+        )
+
+
+def is_owned(actual: Mapping[str, Any], owner: str) -> bool:
+    attributes = actual.get("attributes") or {}
+    return bool(
+        attributes.get(MANAGED_BY_ATTRIBUTE) == MANAGED_BY
+        and attributes.get(OWNER_ATTRIBUTE) == owner
+    )
+
+
+def check_ownership(
+    actual: Mapping[str, Any],
+    owner: str,
+    adoption_requested: bool,
+    adoptable: frozenset[str],
+) -> None:
+    """Passes when an existing client may be managed: it is this resource's, or its adoption
+    is asked for on the resource and allowed by the operator's settings (the caller then
+    writes the ownership attributes). Raises ClientOwnedElsewhereError otherwise."""
+    if is_owned(actual, owner):
+        return
+    client_id = str(actual.get("clientId"))
+    # Which resource holds it stays unsaid: it may live in a namespace the reader cannot see.
+    holder = (actual.get("attributes") or {}).get(MANAGED_BY_ATTRIBUTE) == MANAGED_BY
+    where = "managed for another resource" if holder else "not created by this operator"
+    if not adoption_requested:
+        raise ClientOwnedElsewhereError(
+            f"client {client_id!r} already exists ({where}); to take it over, annotate the "
+            f"resource {ADOPT_ANNOTATION}=true and allow it in the operator's settings"
+        )
+    if client_id not in adoptable:
+        raise ClientOwnedElsewhereError(
+            f"client {client_id!r} already exists ({where}) and the operator's settings do "
+            "not allow adopting it (DUKA_OPERATOR_ADOPTABLE_CLIENT_IDS)"
+        )
 
 
 def validate_spec(spec: Mapping[str, Any], operator_realm: str) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from duka_operator.database_url import sslmode
+
 
 def role_statement(user: str, password: str, exists: bool) -> sql.Composed:
     verb = sql.SQL("ALTER ROLE") if exists else sql.SQL("CREATE ROLE")
@@ -33,7 +35,7 @@ async def provision(
         user=admin_user,
         password=admin_password,
         dbname="postgres",
-        sslmode=spec.get("sslmode", "prefer"),
+        sslmode=sslmode(spec),
         autocommit=True,  # CREATE DATABASE cannot run in a transaction
         connect_timeout=10,
     ) as conn:

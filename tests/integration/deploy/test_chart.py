@@ -189,13 +189,64 @@ def test_ingress_hpa_and_budget(render: Callable[[str], Rendered]) -> None:
     assert image == "ghcr.io/duka-dev/duka@sha256:" + "0" * 64
 
 
+def secret_env(doc: Manifest) -> dict[str, dict[str, str]]:
+    env = pod_spec(doc)["containers"][0].get("env") or []
+    return {e["name"]: e["valueFrom"]["secretKeyRef"] for e in env if "valueFrom" in e}
+
+
 def test_secrets_come_from_existing_secrets(render: Callable[[str], Rendered]) -> None:
     rendered = render("minimal")
     assert "Secret" not in rendered.kinds()
-    env = pod_spec(rendered.find("Deployment", "-api"))["containers"][0]["env"]
-    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in env if "valueFrom" in e}
-    assert refs["DUKA_DATABASE_URL"] == {"name": "duka-database", "key": "url"}
-    assert refs["DUKA_AT_API_KEY"] == {"name": "duka-africastalking", "key": "api-key"}
+    api = secret_env(rendered.find("Deployment", "-api"))
+    assert api["DUKA_DATABASE_URL"] == {"name": "duka-database", "key": "url"}
+    flows = secret_env(rendered.find("Deployment", "-flows"))
+    assert flows["DUKA_AT_API_KEY"] == {"name": "duka-africastalking", "key": "api-key"}
+
+
+def test_each_pod_gets_only_the_secrets_it_reads(helm: Path) -> None:
+    """Issue 11: the API and the migrations received the AT API key and the OIDC client
+    secret, which they never read."""
+    sets = [
+        "secrets.database.existingSecret=db",
+        "secrets.africastalking.existingSecret=at",
+        "secrets.callback.existingSecret=cb",
+        "secrets.oidc.existingSecret=oidc",
+        "prefect.existingSecret=prefect",
+    ]
+    rendered = Rendered("x", helm_template(helm, [], *[x for s in sets for x in ("--set", s)]))
+    api = secret_env(rendered.find("Deployment", "-api"))
+    flows = secret_env(rendered.find("Deployment", "-flows"))
+    migrate = secret_env(rendered.find("Job", "-migrate"))
+    assert set(api) == {"DUKA_DATABASE_URL", "DUKA_AT_CALLBACK_SECRET"}
+    assert set(flows) == {"DUKA_DATABASE_URL", "DUKA_AT_API_KEY", "PREFECT_API_KEY"}
+    assert set(migrate) == {"DUKA_DATABASE_URL"}
+    secret_names = {
+        ref["name"]
+        for doc in rendered.documents
+        if doc["kind"] in WORKLOADS
+        for ref in secret_env(doc).values()
+    }
+    assert "oidc" not in secret_names
+
+
+def test_operator_secret_access_and_api_server_egress(render: Callable[[str], Rendered]) -> None:
+    rendered = render("with-operator")
+    role = rendered.find("Role")
+    secrets = next(r for r in role["rules"] if "secrets" in r["resources"])
+    assert sorted(secrets["verbs"]) == ["create", "get", "patch"]
+    policy = rendered.find("NetworkPolicy", "-operator")
+    ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
+    assert {443, 6443} <= ports
+    env = {
+        e["name"]: e.get("value")
+        for e in pod_spec(rendered.find("Deployment", "-operator"))["containers"][0]["env"]
+    }
+    assert env["DUKA_OPERATOR_DATABASE_HOSTS"] == '["postgres.databases.svc.cluster.local"]'
+    assert "realm-management" in env["DUKA_OPERATOR_PROTECTED_CLIENT_IDS"]
+    assert env["DUKA_OPERATOR_ADOPTABLE_CLIENT_IDS"] == "[]"
+    client = rendered.find("KeycloakClient")
+    # The example once took over duka-api, the realm's own client for the API.
+    assert client["spec"]["clientId"] != "duka-api"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ the session's real Keycloak."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ import pytest
 from kopf.testing import KopfRunner
 
 from api.devstack.keycloak import KeycloakServer
+from api.devstack.keycloak_api import AdminApi
 from duka_operator.settings import get_operator_settings
 from tests.support.kube_apiserver import KubeApiServer
 
@@ -22,6 +24,44 @@ CRDS = Path(__file__).parents[3] / "deploy/helm/duka/crds"
 OPERATOR_CLIENT = "duka-operator"
 OPERATOR_SECRET = "dev-operator-secret-not-for-production"
 API = "/apis/duka.dev/v1alpha1/namespaces"
+# The one existing client the operator's settings let tests adopt (tests create it first).
+ADOPTABLE_CLIENT = "op-legacy-adoptable"
+# Hosts a DatabaseConfig may name in these tests: the test PostgreSQL's loopback address.
+DATABASE_HOSTS = '["127.0.0.1", "localhost"]'
+# Keycloak's client-secret rotation (a preview feature the test Keycloak enables, see
+# api/devstack/keycloak.py), applied to the clients the operator marks as its own; the old
+# secret stays valid for an hour after a rotation unless the operator revokes it sooner.
+ROTATION_PROFILE = {
+    "name": "duka-operator-secret-rotation",
+    "description": "Rotated secrets stay valid for a grace period (duka operator)",
+    "executors": [
+        {
+            "executor": "secret-rotation",
+            "configuration": {
+                "expiration-period": "31536000",
+                "rotated-expiration-period": "3600",
+                "remaining-rotation-period": "864000",
+            },
+        }
+    ],
+}
+ROTATION_POLICY = {
+    "name": "duka-operator-clients",
+    "description": "Clients managed by the duka operator",
+    "enabled": True,
+    "conditions": [
+        {
+            "condition": "client-attributes",
+            "configuration": {
+                "is-negative-logic": False,
+                "attributes": json.dumps(
+                    [{"key": "duka.dev/managed-by", "value": "duka-operator"}]
+                ),
+            },
+        }
+    ],
+    "profiles": [ROTATION_PROFILE["name"]],
+}
 
 
 def wait_for(check: Callable[[], Any], what: str, timeout_s: float = 60) -> Any:
@@ -50,9 +90,31 @@ def namespace(crds: KubeApiServer) -> Iterator[str]:
     crds.http.delete(f"/api/v1/namespaces/{name}")
 
 
+@pytest.fixture(scope="session")
+def rotation_policy(keycloak_admin: AdminApi) -> None:
+    """The realm's client policy that gives the operator's clients rotation with a grace
+    period (docs/operator.md shows the same for production realms)."""
+    profiles = keycloak_admin.get("/duka/client-policies/profiles")["profiles"] or []
+    if all(p["name"] != ROTATION_PROFILE["name"] for p in profiles):
+        answer = keycloak_admin.put(
+            "/duka/client-policies/profiles", {"profiles": [*profiles, ROTATION_PROFILE]}
+        )
+        answer.raise_for_status()
+    policies = keycloak_admin.get("/duka/client-policies/policies")["policies"] or []
+    if all(p["name"] != ROTATION_POLICY["name"] for p in policies):
+        answer = keycloak_admin.put(
+            "/duka/client-policies/policies", {"policies": [*policies, ROTATION_POLICY]}
+        )
+        answer.raise_for_status()
+
+
 @pytest.fixture
 def operator(
-    crds: KubeApiServer, keycloak: KeycloakServer, namespace: str, monkeypatch: pytest.MonkeyPatch
+    crds: KubeApiServer,
+    keycloak: KeycloakServer,
+    rotation_policy: None,
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[KopfRunner]:
     monkeypatch.setenv("KUBECONFIG", str(crds.kubeconfig))
     monkeypatch.setenv("DUKA_OPERATOR_KEYCLOAK_URL", keycloak.base_url)
@@ -61,6 +123,9 @@ def operator(
     monkeypatch.setenv("DUKA_OPERATOR_KEYCLOAK_CLIENT_SECRET", OPERATOR_SECRET)
     monkeypatch.setenv("DUKA_OPERATOR_DRIFT_INTERVAL_S", "2")
     monkeypatch.setenv("DUKA_OPERATOR_RETRY_DELAY_S", "1")
+    monkeypatch.setenv("DUKA_OPERATOR_DELETE_REFUSED_RETRY_S", "2")
+    monkeypatch.setenv("DUKA_OPERATOR_ADOPTABLE_CLIENT_IDS", json.dumps([ADOPTABLE_CLIENT]))
+    monkeypatch.setenv("DUKA_OPERATOR_DATABASE_HOSTS", DATABASE_HOSTS)
     get_operator_settings.cache_clear()
     args = ["run", "-m", "duka_operator", "--standalone", f"--namespace={namespace}"]
     with KopfRunner(args, timeout=60) as runner:

@@ -93,4 +93,6 @@ def test_database_config_pool_and_secret_rules(crds: KubeApiServer, namespace: s
     good = create(crds, namespace, "databaseconfigs", "DatabaseConfig", "c", base)
     assert good.status_code == 201
     assert good.json()["spec"]["port"] == 5432
-    assert good.json()["spec"]["sslmode"] == "prefer"
+    # No default: absent means the operator's verify-full, and only an explicit (weaker)
+    # value counts as a downgrade it reports.
+    assert "sslmode" not in good.json()["spec"]

@@ -37,9 +37,34 @@ def secret(name: str, data: dict[str, str]) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": name},
+        # The opt-in the operator requires before it reads a Secret.
+        "metadata": {"name": name, "labels": {"duka.dev/readable-by-operator": "true"}},
         "stringData": data,
     }
+
+
+def provisioning_config(
+    kube: KubeApiServer, ns: str, database_url: str, role: str, password: str, **more: Any
+) -> None:
+    """The DatabaseConfig db with its Secrets: the app password and the test server's
+    superuser as admin credentials; it provisions `role` (also the database's name)."""
+    server = urlsplit(database_url)
+    core = f"/api/v1/namespaces/{ns}"
+    post(kube, f"{core}/secrets", secret("app-password", {"password": password}))
+    login = {"username": unquote(server.username or ""), "password": unquote(server.password or "")}
+    post(kube, f"{core}/secrets", secret("pg-admin", login))
+    spec = {
+        "host": server.hostname,
+        "port": server.port,
+        "database": role,
+        "user": role,
+        "passwordSecretRef": {"name": "app-password"},
+        "secretName": "duka-database",
+        "adminCredentialsSecretRef": {"name": "pg-admin"},
+        **more,
+    }
+    body = {"apiVersion": "duka.dev/v1alpha1", "kind": "DatabaseConfig", "metadata": {"name": "db"}}
+    post(kube, f"{API}/{ns}/databaseconfigs", {**body, "spec": spec})
 
 
 def deployment(name: str, config: str) -> dict[str, Any]:
@@ -75,33 +100,9 @@ def rendered_url(kube: KubeApiServer, ns: str, name: str) -> str | None:
 def test_database_config_provisions_renders_and_rolls(
     operator: KopfRunner, crds: KubeApiServer, namespace: str, database_url: str, app_role: str
 ) -> None:
-    server = urlsplit(database_url)
     core = f"/api/v1/namespaces/{namespace}"
-    post(crds, f"{core}/secrets", secret("app-password", {"password": "pa ss/word"}))
-    post(
-        crds,
-        f"{core}/secrets",
-        secret(
-            "pg-admin",
-            {
-                "username": unquote(server.username or ""),
-                "password": unquote(server.password or ""),
-            },
-        ),
-    )
     post(crds, f"/apis/apps/v1/namespaces/{namespace}/deployments", deployment("api", "db"))
-    spec = {
-        "host": server.hostname,
-        "port": server.port,
-        "database": app_role,
-        "user": app_role,
-        "passwordSecretRef": {"name": "app-password"},
-        "sslmode": "disable",
-        "secretName": "duka-database",
-        "adminCredentialsSecretRef": {"name": "pg-admin"},
-    }
-    body = {"apiVersion": "duka.dev/v1alpha1", "kind": "DatabaseConfig", "metadata": {"name": "db"}}
-    post(crds, f"{API}/{namespace}/databaseconfigs", {**body, "spec": spec})
+    provisioning_config(crds, namespace, database_url, app_role, "pa ss/word", sslmode="disable")
 
     url = wait_for(lambda: rendered_url(crds, namespace, "duka-database"), "the rendered Secret")
     with psycopg.connect(url) as conn:
@@ -111,6 +112,9 @@ def test_database_config_provisions_renders_and_rolls(
     config = crds.http.get(f"{API}/{namespace}/databaseconfigs/db").json()
     assert config["status"]["phase"] == "Ready"
     assert config["status"]["checksum"] == first
+    # The spec's explicit downgrade from verify-full is printed in status.
+    assert "spec.sslmode=disable" in config["status"]["tlsDowngrade"]
+    assert "not encrypted" in config["status"]["tlsDowngrade"]
 
     crds.http.patch(
         f"{API}/{namespace}/databaseconfigs/db",
@@ -124,3 +128,22 @@ def test_database_config_provisions_renders_and_rolls(
     assert second != first
     data = crds.http.get(f"{core}/secrets/duka-database").json()["data"]
     assert base64.b64decode(data["DUKA_DB_MAX_OVERFLOW"]) == b"6"
+
+
+def test_the_admin_connection_verifies_tls_unless_the_spec_downgrades(
+    operator: KopfRunner, crds: KubeApiServer, namespace: str, database_url: str, app_role: str
+) -> None:
+    provisioning_config(crds, namespace, database_url, app_role, "pw")
+
+    def status() -> dict[str, Any] | None:
+        found: dict[str, Any] = crds.http.get(f"{API}/{namespace}/databaseconfigs/db").json()
+        return found["status"] if found.get("status", {}).get("phase") == "Degraded" else None
+
+    # The test server has no certificate to verify: the connection is refused before any
+    # password is sent, and nothing is provisioned or rendered.
+    seen = wait_for(status, "the Degraded phase")
+    assert seen.get("tlsDowngrade") is None
+    with psycopg.connect(database_url) as conn:
+        found = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (app_role,)).fetchone()
+    assert found is None
+    assert rendered_url(crds, namespace, "duka-database") is None

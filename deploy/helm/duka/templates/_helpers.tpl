@@ -63,41 +63,58 @@ app.kubernetes.io/component: {{ .component }}
 checksum/config: {{ include (print .Template.BasePath "/configmap.yaml") . | sha256sum }}
 {{- end -}}
 
-{{/* Environment shared by the API, the flow runner and the migration Job. */}}
-{{- define "duka.appEnv" -}}
-{{- $s := .Values.secrets -}}
-{{- if $s.database.existingSecret }}
+{{/* Secret environment, per pod: each gets only the variables its process reads
+     (api/core/settings.py). The API: the database and the delivery-report callback secret.
+     The flow runner: the database, the Africa's Talking API key and Prefect's API key. The
+     migration Job: the database. secrets.extraEnv goes to the API and the flow runner. No
+     pod gets secrets.oidc: no Duka process reads client credentials (the API checks tokens
+     with the issuer's public keys). */}}
+{{- define "duka.env.database" -}}
+{{- with .Values.secrets.database }}
+{{- if .existingSecret }}
 - name: DUKA_DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ $s.database.existingSecret }}
-      key: {{ $s.database.key }}
+      name: {{ .existingSecret }}
+      key: {{ .key }}
 {{- end }}
-{{- if $s.africastalking.existingSecret }}
+{{- end }}
+{{- end -}}
+
+{{- define "duka.env.extra" -}}
+{{- range .Values.secrets.extraEnv }}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: {{ .key }}
+{{- end }}
+{{- end -}}
+
+{{- define "duka.apiEnv" -}}
+{{ include "duka.env.database" . }}
+{{- with .Values.secrets.callback }}
+{{- if .existingSecret }}
+- name: {{ .envName }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .existingSecret }}
+      key: {{ .key }}
+{{- end }}
+{{- end }}
+{{ include "duka.env.extra" . }}
+{{- end -}}
+
+{{- define "duka.flowsEnv" -}}
+{{ include "duka.env.database" . }}
+{{- with .Values.secrets.africastalking }}
+{{- if .existingSecret }}
 - name: DUKA_AT_API_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ $s.africastalking.existingSecret }}
-      key: {{ $s.africastalking.apiKeyKey }}
+      name: {{ .existingSecret }}
+      key: {{ .apiKeyKey }}
 {{- end }}
-{{- if $s.callback.existingSecret }}
-- name: {{ $s.callback.envName }}
-  valueFrom:
-    secretKeyRef:
-      name: {{ $s.callback.existingSecret }}
-      key: {{ $s.callback.key }}
-{{- end }}
-{{- if $s.oidc.existingSecret }}
-- name: {{ $s.oidc.clientIdEnvName }}
-  valueFrom:
-    secretKeyRef:
-      name: {{ $s.oidc.existingSecret }}
-      key: {{ $s.oidc.clientIdKey }}
-- name: {{ $s.oidc.clientSecretEnvName }}
-  valueFrom:
-    secretKeyRef:
-      name: {{ $s.oidc.existingSecret }}
-      key: {{ $s.oidc.clientSecretKey }}
 {{- end }}
 {{- if .Values.prefect.existingSecret }}
 - name: PREFECT_API_KEY
@@ -106,13 +123,7 @@ checksum/config: {{ include (print .Template.BasePath "/configmap.yaml") . | sha
       name: {{ .Values.prefect.existingSecret }}
       key: {{ .Values.prefect.apiKeyKey }}
 {{- end }}
-{{- range $s.extraEnv }}
-- name: {{ .name }}
-  valueFrom:
-    secretKeyRef:
-      name: {{ .secretName }}
-      key: {{ .key }}
-{{- end }}
+{{ include "duka.env.extra" . }}
 {{- end -}}
 
 {{- define "duka.envFrom" -}}
