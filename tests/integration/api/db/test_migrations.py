@@ -19,7 +19,14 @@ from api.db.engine import Database
 from api.db.models import Base
 from api.main import create_app
 
-TABLES = {"customers", "orders", "notifications", "idempotency_keys", "delivery_reports"}
+TABLES = {
+    "customers",
+    "orders",
+    "notifications",
+    "idempotency_keys",
+    "delivery_reports",
+    "rate_limit_buckets",
+}
 
 
 @pytest.fixture
