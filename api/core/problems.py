@@ -20,6 +20,7 @@ from api.core.errors import (
     DomainError,
     FieldError,
     ForbiddenError,
+    RateLimitedError,
     ServiceUnavailableError,
     ValidationFailedError,
 )
@@ -121,6 +122,8 @@ def _challenge_text(text: str) -> str:
 def _domain_headers(exc: DomainError) -> dict[str, str] | None:
     if isinstance(exc, ServiceUnavailableError):
         return {"Retry-After": "5"}
+    if isinstance(exc, RateLimitedError):
+        return {"Retry-After": str(exc.retry_after_s)}
     if isinstance(exc, AuthenticationError):
         challenge = f'Bearer realm="{AUTH_REALM}"'
         if exc.token_given:

@@ -19,7 +19,18 @@ _DESCRIPTIONS = {
     413: "Request body too large.",
     415: "Unsupported media type.",
     422: "Invalid input; `errors` names every field at fault.",
+    429: "Over the caller's rate limit or quota; retry after `Retry-After` seconds.",
     503: "The database is unavailable; retry later.",
+}
+
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    429: {
+        "Retry-After": {
+            "description": "Seconds until the request can succeed.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
 }
 
 
@@ -30,6 +41,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "description": _DESCRIPTIONS[status],
             "content": {PROBLEM_JSON: {}},
         }
+        | ({"headers": _HEADERS[status]} if status in _HEADERS else {})
         for status in (*statuses, 503)
     }
 
