@@ -87,7 +87,9 @@ _CLAIM = text(
         LIMIT greatest(:limit - (SELECT count(*) FROM fair), 0)
         FOR UPDATE SKIP LOCKED
     ), picked AS (
-        SELECT id, true AS fair FROM fair UNION ALL SELECT id, false FROM fill
+        -- Shares are rounded up, so the fair rows can be a few more than the batch.
+        (SELECT id, true AS fair FROM fair UNION ALL SELECT id, false FROM fill)
+        LIMIT :limit
     )
     UPDATE notifications n
     SET status = 'sending', claim_token = :token, lease_until = {_LEASE}, updated_at = now()

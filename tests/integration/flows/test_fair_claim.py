@@ -86,3 +86,13 @@ async def test_one_recipient_alone_gets_the_whole_batch(outbox_db: Database) -> 
     outbox = Outbox(outbox_db)
     batch = await outbox.claim(uuid.uuid4(), 10, LEASE_S)
     assert [c.id for c in batch] == ids[:10]
+
+
+async def test_a_claim_never_takes_more_than_its_limit(outbox_db: Database) -> None:
+    customers = await add_customers(outbox_db, 3)
+    for cid, phone in customers:
+        await _orders(outbox_db, cid, phone, 6)
+    outbox = Outbox(outbox_db)
+    batch = await outbox.claim(uuid.uuid4(), 10, LEASE_S)  # shares of 4, rounded up
+    assert len(batch) == 10
+    assert len({c.recipient for c in batch}) == 3
