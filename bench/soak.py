@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import psycopg
@@ -44,6 +44,9 @@ from flows.prefect_server import PrefectServer, free_port
 API_KEY = "bench-soak-key"
 CALLBACK_SECRET = "bench-soak-callback-secret"  # fake, for this local run only
 SAMPLE_S = 5.0
+# Requests in flight at most (the client's connections): the generator skips, and counts,
+# what it cannot send while the server lags, rather than queueing without bound.
+MAX_IN_FLIGHT = 64
 
 
 def _env_int(name: str, default: int) -> int:
@@ -96,6 +99,7 @@ def cmdline(pid: int) -> str:
 class Tally:
     answers: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
+    skipped: int = 0  # not sent: MAX_IN_FLIGHT requests were waiting for answers
     order_ids: list[str] = field(default_factory=list)
     message_ids: list[str] = field(default_factory=list)
 
@@ -121,7 +125,7 @@ class Load:
             base_url=base + "/api/v1",
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
-            limits=httpx.Limits(max_connections=64),
+            limits=httpx.Limits(max_connections=MAX_IN_FLIGHT),
         )
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -136,6 +140,10 @@ class Load:
             self.tally.order_ids.append(answer.json()["id"])
 
     def fire(self, route: str, request: Any) -> None:
+        if len(self.tasks) >= MAX_IN_FLIGHT:
+            request.close()  # the coroutine never started
+            self.tally.skipped += 1
+            return
         task = asyncio.create_task(self._send(route, request))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -274,6 +282,7 @@ def summarize(
         "answers": dict(sorted(tally.answers.items())),
         "non_4xx_errors": tally.non_4xx_errors,
         "failures": dict(tally.failures),
+        "skipped_server_behind": tally.skipped,
         "memory": memory,
         "outbox": {
             "max_oldest_pending_s_after_warmup": max(s["oldest_pending_s"] for s in after),
@@ -291,6 +300,9 @@ def markdown(summary: dict[str, Any], config: SoakConfig) -> str:
         f"## Soak, {config.duration_s} s (warm-up {config.warmup_s:.0f} s)",
         "",
         f"Errors that are not 4xx: **{summary['non_4xx_errors']}** {summary['failures'] or ''}",
+        "",
+        f"Requests not sent because {MAX_IN_FLIGHT} were waiting for answers (the server "
+        f"fell behind the offered load): {summary['skipped_server_behind']}",
         "",
         "| route and status | answers |",
         "|---|---:|",
@@ -316,7 +328,7 @@ def prefect_pid(prefect: PrefectServer) -> int:
     return process.pid
 
 
-def start_sandbox(port: int, callback_url: str) -> subprocess.Popen[bytes]:
+def start_sandbox(port: int, callback_url: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -330,8 +342,8 @@ def start_sandbox(port: int, callback_url: str) -> subprocess.Popen[bytes]:
             callback_url,
         ],
         env={**os.environ, "AT_SANDBOX_LOG_LEVEL": "warning"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -360,7 +372,8 @@ def main() -> int:
         f"http://127.0.0.1:{bench.duka_port}/api/v1/webhooks/africastalking/delivery/"
         f"{CALLBACK_SECRET}"
     )
-    sandbox = start_sandbox(sandbox_port, callback)
+    sandbox_log = (RESULTS_DIR / "soak-sandbox.log").open("wb")
+    sandbox = start_sandbox(sandbox_port, callback, sandbox_log)
     runner: subprocess.Popen[bytes] | None = None
     runner_log = (RESULTS_DIR / "soak-runner.log").open("wb")
     try:
@@ -409,6 +422,7 @@ def main() -> int:
         runner_log.close()
         sandbox.terminate()
         sandbox.wait(timeout=20)
+        sandbox_log.close()
         prefect.stop()
         if not bench.keep_postgres:
             db.stop()
