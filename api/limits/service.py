@@ -15,6 +15,10 @@ replicas and workers. Where the check runs:
 - An upload draws one token from the uploads bucket before its body is read, and its
   rows from the daily quota inside its own transaction, after its rows are stored: a
   refused or failed upload rolls its tokens back with its rows.
+
+Limits are checked before the Idempotency-Key lookup: a replayed POST /orders spends a
+token too (it is a request), a replayed upload only its upload token (its rows are
+charged in the transaction that stores them, which a replay does not run).
 """
 
 from __future__ import annotations

@@ -180,3 +180,15 @@ def test_retry_after_is_whole_seconds_and_at_least_one() -> None:
     assert Taken(bucket, 1, 0, 0.5).retry_after_s == 1
     assert Taken(bucket, 5, 0, 0.0).retry_after_s == 3
     assert Taken(bucket, 1, 0, 1.0).retry_after_s == 1
+
+
+async def test_lapsed_leases_of_many_principals_are_dropped() -> None:
+    clock = Clock()
+    buckets = Buckets(clock)
+    rl = limiter(clock, buckets)
+    db: Any = FakeDb()
+    for i in range(5001):  # two buckets each: past the sweep threshold
+        await rl.order(db, Principal(subject=f"p{i}"))
+    clock.now += LEASE_S + 1
+    await rl.order(db, STAFF)
+    assert len(rl._leases) == 2, "only the live leases are kept"
