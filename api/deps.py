@@ -32,7 +32,13 @@ async def get_order_service(request: Request) -> OrderService:
     # Straight from the application's state: POST /orders is the hottest route, and each
     # sub-dependency costs FastAPI a resolution step per request.
     state = request.app.state
-    return OrderService(state.db, state.settings, state.customer_snapshots, state.sender_wakeups)
+    return OrderService(
+        state.db,
+        state.settings,
+        state.customer_snapshots,
+        state.sender_wakeups,
+        state.rate_limiter,
+    )
 
 
 CustomerServiceDep = Annotated[CustomerService, Depends(get_customer_service)]

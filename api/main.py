@@ -22,6 +22,7 @@ from api.db.engine import Database, resolve_database_url
 from api.docs_ui import router as docs_ui
 from api.health.router import migration_head
 from api.health.router import router as health_router
+from api.limits.service import RateLimiter
 from api.notifications.router import router as notifications_router
 from api.notifications.wakeup import SenderWakeups, notify_sender
 from api.orders.customer_snapshots import CustomerSnapshots
@@ -75,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = None
     app.state.settings = settings
     app.state.customer_snapshots = CustomerSnapshots()
+    # Leases of rate-limit tokens, shared by the worker's requests (api/limits/service.py).
+    app.state.rate_limiter = RateLimiter(settings)
 
     async def notify() -> None:
         await notify_sender(app.state.db)

@@ -48,7 +48,10 @@ class BenchDatabase:
             for i in range(64)
         ]
         with self.connect() as conn:
-            conn.execute("TRUNCATE customers, orders, notifications, idempotency_keys CASCADE")
+            conn.execute(
+                "TRUNCATE customers, orders, notifications, idempotency_keys, "
+                "rate_limit_buckets CASCADE"
+            )
             with (
                 conn.cursor() as cur,
                 cur.copy("COPY customers (code, name, phone) FROM STDIN") as copy,

@@ -183,6 +183,12 @@ def run_phases(
             with running(name, command, config.duka_port, "/healthz") as server:
                 results[name] = load_server(server, db, config, token, fixed_rate_run=False)
             save()
+    if "limits" in config.phases:
+        # What the rate limiter's leases save: one token UPSERT per order instead.
+        command = duka_command(config, db.url, issuer.issuer, DUKA_LIMIT_LEASE_MAX="1")
+        with running("duka_lease1", command, config.duka_port, "/healthz") as server:
+            results["duka_lease1"] = load_server(server, db, config, token, fixed_rate_run=False)
+        save()
 
 
 def main() -> int:

@@ -45,6 +45,10 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     summary["duka_uncached_peak_rps"] = round(uncached, 1)
     summary["validation_drop"] = _drop(duka_peak, unverified)
     summary["uncached_validation_drop"] = _drop(uncached, unverified)
+    lease1 = _peak(results.get("duka_lease1", {}).get("closed_loop", []), "ok_rps")
+    summary["duka_lease1_peak_rps"] = round(lease1, 1)
+    # Throughput one token UPSERT per order would cost, against leased tokens (as shipped).
+    summary["per_order_limit_upsert_drop"] = _drop(lease1, duka_peak)
     summary["targets"] = {
         "duka_over_lean>=0.7": _met(summary["duka_over_lean"], lambda r: r >= LEAN_RATIO_TARGET),
         "p99<50ms_at_half_peak": _met(p99, lambda v: v < P99_TARGET_MS),
@@ -162,6 +166,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{run['orders_stored']:,} / {run['notifications_stored']:,} |"
             )
     lines += _validation_lines(results, summary)
+    lines += _limit_lines(results)
     targets = summary["targets"]
     lines += [
         "",
@@ -214,5 +219,29 @@ def _validation_lines(results: dict[str, Any], summary: dict[str, Any]) -> list[
             f"| {title} | {best['ok_rps']:.0f} | {_ms(best['latency_ms'], 'p99')} | "
             f"{best.get('server_cpu_ms_per_request', 0):.3f} | "
             f"{'-' if name == 'duka_unverified' else _pct(lost)} |"
+        )
+    return lines
+
+
+def _limit_lines(results: dict[str, Any]) -> list[str]:
+    variants = (
+        ("duka", "tokens leased per worker, up to 100 per statement (as shipped)"),
+        ("duka_lease1", "one token UPSERT per order (DUKA_LIMIT_LEASE_MAX=1)"),
+    )
+    runs = {name: results.get(name, {}).get("closed_loop", []) for name, _ in variants}
+    if not runs["duka_lease1"] or not runs["duka"]:
+        return []
+    lines = [
+        "",
+        "**Cost of the rate limiter** (POST /api/v1/orders, closed loop, best level of each)",
+        "",
+        "| limiter | peak req/s | p99 ms | server CPU ms/request |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, title in variants:
+        best = max(runs[name], key=lambda r: float(r["ok_rps"]))
+        lines.append(
+            f"| {title} | {best['ok_rps']:.0f} | {_ms(best['latency_ms'], 'p99')} | "
+            f"{best.get('server_cpu_ms_per_request', 0):.3f} |"
         )
     return lines

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: installs wrk when missing, then runs every benchmark phase (bench/main.py).
 # Knobs (environment): BENCH_DURATION (s per level, default 25), BENCH_LEVELS ("8 16 32"),
-# BENCH_WORKERS (2), BENCH_PHASES ("pgbench duka lean upload auth"), BENCH_UPLOAD_ROWS (100000),
+# BENCH_WORKERS (2), BENCH_PHASES ("pgbench duka lean upload auth limits"),
+# BENCH_UPLOAD_ROWS (100000), BENCH_SOAK (1) and BENCH_SOAK_* (bench/soak.py),
 # BENCH_LABEL (text for the summary heading), BENCH_KEEP_POSTGRES=1 (leave it running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +16,9 @@ if ! command -v wrk >/dev/null 2>&1; then
     $SUDO apt-get install -y -qq wrk >/dev/null
 fi
 
-exec uv run --frozen python -m bench.main
+uv run --frozen python -m bench.main
+# The soak (bench/soak.py): BENCH_SOAK_DURATION seconds (600) of mixed traffic with the SMS
+# runner on; BENCH_SOAK=0 skips it.
+if [ "${BENCH_SOAK:-1}" = "1" ]; then
+    exec uv run --frozen python -m bench.soak
+fi

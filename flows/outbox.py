@@ -4,7 +4,8 @@ Every transition is one conditional UPDATE, committed before the next step runs,
 database alone decides who may send what (docs/notifications.md has the state machine):
 
 - claim: pending → sending, with this dispatch run's `claim_token` and a lease, using
-  FOR UPDATE SKIP LOCKED so that concurrent runners never pick the same row;
+  FOR UPDATE SKIP LOCKED so that concurrent runners never pick the same row, round-robin
+  over the recipients so that one customer's burst cannot starve the others;
 - begin an attempt: only while the claim is still ours and no attempt is in flight
   (`send_started_at` IS NULL), stamping `send_started_at` and counting the attempt. This
   is committed before the gateway is called;
@@ -36,20 +37,66 @@ _UNKNOWN_AND_ORPHANED = (
     "AND (claim_token IS NULL OR lease_until < now())"
 )
 
+# The recipients (each customer's phone) that have pending rows, in round-robin order: those
+# after the last one served (`:after`), then from the first again. A loose index scan: one
+# probe of ix_notifications_pending_recipient_created_at per recipient, never a scan of
+# the backlog, and at most :limit recipients per claim.
+_RECIPIENT_WALK = """
+    SELECT recipient FROM notifications
+    WHERE status = 'pending' AND recipient > {previous}
+    ORDER BY recipient LIMIT 1
+"""
+# Fair: an equal share of the batch per recipient, each recipient's oldest rows, so that one
+# customer's burst of 200k orders waits behind every other customer's next SMS instead of
+# ahead of it (oldest-first made a single order wait for the whole burst).
 _CLAIM = text(
     f"""
-    WITH picked AS (
-        SELECT id FROM notifications
-        WHERE status = 'pending'
-        ORDER BY created_at
+    WITH RECURSIVE after_cursor(turn, recipient) AS (
+        SELECT 1, ({_RECIPIENT_WALK.format(previous=":after")})
+        UNION ALL
+        SELECT turn + 1, ({_RECIPIENT_WALK.format(previous="a.recipient")})
+        FROM after_cursor a WHERE a.recipient IS NOT NULL AND turn < :limit
+    ), from_start(turn, recipient) AS (
+        SELECT 1, ({_RECIPIENT_WALK.format(previous="''")})
+        UNION ALL
+        SELECT turn + 1, ({_RECIPIENT_WALK.format(previous="s.recipient")})
+        FROM from_start s WHERE s.recipient <= :after AND turn < :limit
+    ), turns AS (
+        SELECT recipient, turn FROM after_cursor WHERE recipient IS NOT NULL
+        UNION ALL
+        SELECT recipient, :limit + turn FROM from_start WHERE recipient <= :after
         LIMIT :limit
+    ), share AS (
+        SELECT CAST(ceil(CAST(:limit AS float8) / greatest(count(*), 1)) AS int) AS rows
+        FROM turns
+    ), fair AS (
+        SELECT p.id, p.recipient
+        FROM turns t CROSS JOIN share CROSS JOIN LATERAL (
+            SELECT id, recipient FROM notifications
+            WHERE status = 'pending' AND recipient = t.recipient
+            ORDER BY created_at
+            LIMIT share.rows
+            FOR UPDATE SKIP LOCKED
+        ) p
+    ), fill AS (
+        -- Recipients with fewer rows than their share leave room: filled oldest first, so
+        -- that a batch is full whenever rows are pending (the dispatcher claims again at
+        -- once only after a full batch).
+        SELECT id, recipient FROM notifications
+        WHERE status = 'pending' AND id NOT IN (SELECT id FROM fair)
+        ORDER BY created_at
+        LIMIT greatest(:limit - (SELECT count(*) FROM fair), 0)
         FOR UPDATE SKIP LOCKED
+    ), picked AS (
+        -- Shares are rounded up, so the fair rows can be a few more than the batch.
+        (SELECT id, true AS fair FROM fair UNION ALL SELECT id, false FROM fill)
+        LIMIT :limit
     )
     UPDATE notifications n
     SET status = 'sending', claim_token = :token, lease_until = {_LEASE}, updated_at = now()
     FROM picked
     WHERE n.id = picked.id
-    RETURNING n.id, n.order_id, n.recipient, n.body
+    RETURNING n.id, n.order_id, n.recipient, n.body, picked.fair
     """  # noqa: S608 - constants only
 )
 _BEGIN_ATTEMPT = text(
@@ -193,14 +240,26 @@ class Work:
         return self.overdue or self.stale or self.unknown
 
 
+def last_turn(recipients: list[str], after: str) -> str:
+    """The recipient a claim served last in round-robin order (the next claim starts after
+    it): past the wrap-around if there was one, else the furthest one after `after`."""
+    wrapped = [r for r in recipients if r <= after]
+    return max(wrapped) if wrapped else max(recipients, default=after)
+
+
 class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Where this process's next claim starts its round over the recipients.
+        self.claim_cursor = ""
 
     async def claim(self, token: uuid.UUID, limit: int, lease_s: float) -> list[ClaimedSms]:
+        after = self.claim_cursor
+        params = {"token": token, "limit": limit, "lease_s": lease_s, "after": after}
         async with self.db.autocommit() as conn:
-            rows = await conn.execute(_CLAIM, {"token": token, "limit": limit, "lease_s": lease_s})
-            return [ClaimedSms(r.id, r.order_id, r.recipient, r.body) for r in rows]
+            rows = (await conn.execute(_CLAIM, params)).all()
+        self.claim_cursor = last_turn([r.recipient for r in rows if r.fair], after)
+        return [ClaimedSms(r.id, r.order_id, r.recipient, r.body) for r in rows]
 
     async def begin_attempt(self, notification_id: uuid.UUID, token: uuid.UUID) -> int | None:
         """The attempt's number, or None when the claim is no longer ours."""

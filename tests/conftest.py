@@ -79,7 +79,10 @@ async def db(settings: Settings, database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url, settings)
     async with database.begin() as conn:
         await conn.execute(
-            text("TRUNCATE customers, orders, notifications, idempotency_keys CASCADE")
+            text(
+                "TRUNCATE customers, orders, notifications, idempotency_keys, "
+                "rate_limit_buckets CASCADE"
+            )
         )
         await conn.execute(text("ALTER SEQUENCE customer_code_seq RESTART"))
     yield database

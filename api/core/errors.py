@@ -107,3 +107,15 @@ class ForbiddenError(DomainError):
     slug = "forbidden"
     title = "Missing permission"
     status = 403
+
+
+class RateLimitedError(DomainError):
+    """Over a rate limit or quota of the caller (api/limits): 429 with Retry-After."""
+
+    slug = "rate-limited"
+    title = "Too many requests"
+    status = 429
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s

@@ -20,6 +20,7 @@ from api.core.errors import (
     DomainError,
     FieldError,
     ForbiddenError,
+    RateLimitedError,
     ServiceUnavailableError,
     ValidationFailedError,
 )
@@ -127,7 +128,7 @@ def _challenge_text(text: str) -> str:
 
 
 def _domain_headers(exc: DomainError) -> dict[str, str] | None:
-    if isinstance(exc, ServiceUnavailableError):
+    if isinstance(exc, ServiceUnavailableError | RateLimitedError):
         return {"Retry-After": str(exc.retry_after_s)}
     if isinstance(exc, AuthenticationError):
         challenge = f'Bearer realm="{AUTH_REALM}"'

@@ -20,11 +20,12 @@ _DESCRIPTIONS = {
     413: "Request body too large.",
     415: "Unsupported media type.",
     422: "Invalid input; `errors` names every field at fault.",
+    429: "Over the caller's rate limit or quota; retry after `Retry-After` seconds.",
     503: "A dependency (the database, or the identity provider when the token's signing key "
     "is not cached) is unavailable; retry after `Retry-After` seconds.",
 }
 # Statuses whose answers carry Retry-After (seconds).
-_RETRY_AFTER = frozenset({503})
+_RETRY_AFTER = frozenset({429, 503})
 RETRY_AFTER_HEADER: dict[str, Any] = {
     "description": "Seconds to wait before trying again.",
     "schema": {"type": "integer", "minimum": 1},

@@ -70,6 +70,55 @@ class Settings(BaseSettings):
         default=128 * 1_048_576, ge=1024, description="Bulk upload request limit."
     )
     max_upload_rows: int = Field(default=200_000, ge=1)
+    max_customer_upload_rows: int = Field(
+        default=100,
+        ge=1,
+        description="Most rows one upload may hold when a customer's own login sends it "
+        "(DUKA_MAX_UPLOAD_ROWS for everyone else).",
+    )
+    limit_orders_per_minute: int = Field(
+        default=6000,
+        ge=1,
+        description="Orders (each one SMS) a principal may create per minute, sustained, by "
+        "POST /orders; counted in PostgreSQL, so across every API replica and worker.",
+    )
+    limit_orders_burst: int = Field(
+        default=2000,
+        ge=1,
+        description="Orders a principal may create at once by POST /orders before "
+        "DUKA_LIMIT_ORDERS_PER_MINUTE paces it.",
+    )
+    limit_orders_per_day: int = Field(
+        default=2_000_000,
+        ge=1,
+        description="Quota of orders (so SMS) per principal over any 24 hours, single and "
+        "uploaded alike; an upload larger than what is left is refused with 429.",
+    )
+    limit_uploads_per_hour: int = Field(
+        default=120, ge=1, description="Bulk uploads a principal may send per hour."
+    )
+    limit_customer_orders_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="DUKA_LIMIT_ORDERS_PER_MINUTE for a customer's own login.",
+    )
+    limit_customer_orders_burst: int = Field(
+        default=20, ge=1, description="DUKA_LIMIT_ORDERS_BURST for a customer's own login."
+    )
+    limit_customer_orders_per_day: int = Field(
+        default=200, ge=1, description="DUKA_LIMIT_ORDERS_PER_DAY for a customer's own login."
+    )
+    limit_customer_uploads_per_hour: int = Field(
+        default=6, ge=1, description="DUKA_LIMIT_UPLOADS_PER_HOUR for a customer's own login."
+    )
+    limit_lease_max: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Most order tokens a worker takes from PostgreSQL at once and spends "
+        "locally (leases grow from 1 while a principal keeps using them; 1: one database "
+        "statement per order). Unspent tokens lapse after 2 s (api/limits/service.py).",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Explicit CORS allow-list (JSON list of origins)."
     )

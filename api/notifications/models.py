@@ -55,6 +55,14 @@ class Notification(Timestamped, Base):
             "AND send_started_at IS NULL)",
             name="claim_only_while_sending",
         ),
+        # The fair claim (flows/outbox.py) walks the recipients with pending rows and takes
+        # each one's oldest: one index probe per recipient, however long the backlog.
+        Index(
+            "ix_notifications_pending_recipient_created_at",
+            "recipient",
+            "created_at",
+            postgresql_where="status = 'pending'",
+        ),
         # Recovery scans only rows in flight, which stay few.
         Index("ix_notifications_sending", "lease_until", postgresql_where="status = 'sending'"),
     )

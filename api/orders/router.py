@@ -38,13 +38,15 @@ READ = [Depends(require("orders:read"))]
     status_code=status.HTTP_201_CREATED,
     response_model=OrderPublic | OrderCustomerView,
     response_description=VIEW_DESCRIPTION,
-    responses=problems(401, 403, 409, 413, 415, 422),
+    responses=problems(401, 403, 409, 413, 415, 422, 429),
     summary="Create an order (and queue its SMS)",
     openapi_extra=IDEMPOTENCY_KEY_OPENAPI,
     description=(
         "Stores the order and, in the same database statement, its SMS outbox row "
         "(`notification.status` starts as `pending`). Name the customer by `customer_id` "
-        "or by `customer_code`. 409 if the customer is being changed at that moment (retry)."
+        "or by `customer_code`. 409 if the customer is being changed at that moment (retry). "
+        "429 over the caller's order rate or daily quota (DUKA_LIMIT_ORDERS_*), with "
+        "`Retry-After`."
     ),
 )
 async def create_order(

@@ -18,6 +18,7 @@ from api.customers.models import Customer
 from api.customers.service import visible_to
 from api.db.engine import Database, driver_of
 from api.idempotency.service import run_once
+from api.limits.service import RateLimiter
 from api.notifications.models import Notification, NotificationStatus
 from api.notifications.schemas import NotificationPublic
 from api.notifications.template import OrderMessage, order_reference, render
@@ -116,12 +117,14 @@ class OrderService:
         settings: Settings,
         customers: CustomerSnapshots | None = None,
         wakeups: SenderWakeups | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         # Both shared by the process's requests (the composition root passes them in).
         self.customers = customers if customers is not None else CustomerSnapshots()
         self.wakeups = wakeups if wakeups is not None else SenderWakeups(self._notify)
+        self.limiter = limiter if limiter is not None else RateLimiter(settings)
 
     async def _notify(self) -> None:
         await notify_sender(self.db)
@@ -131,6 +134,8 @@ class OrderService:
     ) -> tuple[OrderPublic, bool]:
         if (data.customer_id is None) == (data.customer_code is None):
             raise customer_reference_error()
+        # Before any work: each order is an SMS billed, so the caller's limits come first.
+        await self.limiter.order(self.db, principal)
         if idempotency_key is None:
             async with self.db.driver() as conn:
                 order = await self._insert(conn, data, principal)

@@ -20,12 +20,12 @@ from api.uploads.service import UploadService
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
 
-def get_upload_service(db: DatabaseDep, settings: SettingsDep) -> UploadService:
-    return UploadService(db, settings)
+def get_upload_service(request: Request, db: DatabaseDep, settings: SettingsDep) -> UploadService:
+    return UploadService(db, settings, request.app.state.rate_limiter)
 
 
 UploadServiceDep = Annotated[UploadService, Depends(get_upload_service)]
-RESPONSES = problems(401, 403, 409, 413, 415, 422)
+RESPONSES = problems(401, 403, 409, 413, 415, 422, 429)
 
 
 async def _upload(request: Request) -> Upload:

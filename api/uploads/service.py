@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.principal import Principal
 from api.core.settings import Settings
-from api.db.engine import Database
+from api.db.engine import Database, driver_of
 from api.idempotency.service import run_once
+from api.limits.service import RateLimiter
 from api.uploads.copy import allow_bulk_statements
 from api.uploads.customer_rows import CustomerRows
 from api.uploads.customer_store import store_customers
@@ -25,16 +26,25 @@ Action = Callable[[AsyncConnection], Awaitable[UploadResult]]
 
 
 class UploadService:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, limiter: RateLimiter | None = None
+    ) -> None:
         self.db = db
         self.settings = settings
+        self.limiter = limiter if limiter is not None else RateLimiter(settings)
+
+    async def _admit(self, principal: Principal) -> int:
+        """Spend an upload token before the body is read; the most rows it may hold."""
+        await self.limiter.upload(self.db, principal)
+        return self.limiter.policy(principal).max_upload_rows
 
     async def customers(
         self, upload: Upload, principal: Principal, idempotency_key: str | None
     ) -> tuple[UploadResult, bool]:
+        max_rows = await self._admit(principal)
         rows = CustomerRows(self.settings)
         errors = RowErrors()
-        digest = await read_upload(upload, rows, errors, self.settings.max_upload_rows)
+        digest = await read_upload(upload, rows, errors, max_rows)
 
         async def action(conn: AsyncConnection) -> UploadResult:
             created = await store_customers(conn, rows, errors)
@@ -46,12 +56,16 @@ class UploadService:
         self, upload: Upload, principal: Principal, idempotency_key: str | None
     ) -> tuple[UploadResult, bool]:
         # Rows without ordered_at share the upload's start time, as they share its request.
+        max_rows = await self._admit(principal)
         rows = OrderRows(self.settings, now=datetime.now(UTC))
         errors = RowErrors()
-        digest = await read_upload(upload, rows, errors, self.settings.max_upload_rows)
+        digest = await read_upload(upload, rows, errors, max_rows)
 
         async def action(conn: AsyncConnection) -> UploadResult:
             created = await store_orders(conn, rows, errors, principal, self.settings)
+            # Last, in the same transaction: the bucket's row is locked only until the
+            # commit, and a refused or failed upload gives its tokens back with its rows.
+            await self.limiter.order_rows(await driver_of(conn), principal, created)
             return UploadResult(kind="orders", created=created)
 
         return await self._run("orders", upload, digest, principal, idempotency_key, action)

@@ -19,7 +19,14 @@ from api.db.engine import Database
 from api.db.models import Base
 from api.main import create_app
 
-TABLES = {"customers", "orders", "notifications", "idempotency_keys", "delivery_reports"}
+TABLES = {
+    "customers",
+    "orders",
+    "notifications",
+    "idempotency_keys",
+    "delivery_reports",
+    "rate_limit_buckets",
+}
 
 
 @pytest.fixture
@@ -103,3 +110,25 @@ def test_alembic_config_escapes_percent_signs() -> None:
     cfg = migrate.alembic_config("postgresql+psycopg://u:p%40ss@h/db")
     assert cfg.get_main_option("sqlalchemy.url") == "postgresql+psycopg://u:p%40ss@h/db"
     assert cfg.get_main_option("script_location") == str(migrate.MIGRATIONS_DIR)
+
+
+def test_0003_downgrades_to_0002_and_back(scratch_url: str) -> None:
+    sa_url = Settings(database_url=scratch_url).sqlalchemy_url(scratch_url)
+
+    def indexes() -> set[str]:
+        engine = create_engine(sa_url)
+        try:
+            with engine.connect() as conn:
+                return {i["name"] or "" for i in inspect(conn).get_indexes("notifications")}
+        finally:
+            engine.dispose()
+
+    migrate.upgrade(sa_url, "0003")
+    assert "rate_limit_buckets" in schema(sa_url)[0]
+    assert "ix_notifications_pending_recipient_created_at" in indexes()
+    migrate.downgrade(sa_url, "0002")
+    tables, revision, _ = schema(sa_url)
+    assert (revision, "rate_limit_buckets" in tables) == ("0002", False)
+    assert "ix_notifications_pending_recipient_created_at" not in indexes()
+    migrate.upgrade(sa_url, "0003")
+    assert schema(sa_url)[1] == "0003"
