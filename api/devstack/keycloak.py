@@ -21,12 +21,12 @@ from types import TracebackType
 
 import httpx
 
+from api.devstack.java import JavaChoice, find_java
 from api.devstack.keycloak_dist import (
     KEYCLOAK_VERSION,
     ROOT,
     KeycloakError,
     ensure_distribution,
-    find_java_home,
     locked,
     progress,
 )
@@ -82,6 +82,8 @@ class KeycloakServer:
     )
     admin_user: str = DEV_ADMIN_USER
     admin_password: str = DEV_ADMIN_PASSWORD
+    # The Java to run on; chosen by find_java() at start() when not given.
+    java: JavaChoice | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _started_at: float = field(default=0.0, init=False, repr=False)
     _announced: bool = field(default=False, init=False, repr=False)
@@ -102,7 +104,9 @@ class KeycloakServer:
         if self._process is not None:
             return
         dist = ensure_distribution()
-        java_home = find_java_home()
+        if self.java is None:
+            self.java = find_java()
+        java_home = self.java.home
         if not port_is_free(self.http_port):
             raise KeycloakError(
                 f"port {self.http_port} on 127.0.0.1 is taken (another Keycloak still "
@@ -115,6 +119,7 @@ class KeycloakServer:
             # other instances wait for it to finish.
             with locked(dist.parent / ".lock"):
                 if not (marker.exists() and marker.read_text() == options):
+                    progress("Keycloak's first start builds its server image (once, ~30 s)")
                     self._launch(dist, java_home)
                     self.wait_ready()
                     marker.write_text(options)

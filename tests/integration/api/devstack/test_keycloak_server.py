@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from api.devstack import keycloak as keycloak_module
+from api.devstack.java import JavaChoice
 from api.devstack.keycloak import BUILD_OPTIONS, KeycloakServer
 from api.devstack.keycloak_dist import KeycloakError
 
@@ -39,6 +40,9 @@ threading.Event().wait()
 """
 
 
+STAND_IN_JAVA = JavaChoice(Path(sys.prefix), 25, "a stand-in: kc.sh here is Python")
+
+
 def fake_dist(root: Path, body: str) -> Path:
     dist = root / "dist"
     for name in ("lib", "providers", "themes", "conf", "bin"):
@@ -51,10 +55,11 @@ def fake_dist(root: Path, body: str) -> Path:
 
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KeycloakServer:
-    monkeypatch.setattr(keycloak_module, "find_java_home", lambda: Path(sys.prefix))
     realm = tmp_path / "realm.json"
     realm.write_text("{}")
-    return KeycloakServer(instance_dir=tmp_path / "instance", realm_files=(realm,))
+    return KeycloakServer(
+        instance_dir=tmp_path / "instance", realm_files=(realm,), java=STAND_IN_JAVA
+    )
 
 
 def use_dist(monkeypatch: pytest.MonkeyPatch, dist: Path) -> None:
@@ -137,8 +142,10 @@ def test_keycloak_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
         from pathlib import Path
         from api.devstack import keycloak as k
         k.ensure_distribution = lambda: Path({str(dist)!r})
-        k.find_java_home = lambda: Path(sys.prefix)
-        server = k.KeycloakServer(instance_dir=Path({str(tmp_path / "inst")!r}), realm_files=())
+        java = k.JavaChoice(Path(sys.prefix), 25, "stand-in")
+        server = k.KeycloakServer(
+            instance_dir=Path({str(tmp_path / "inst")!r}), realm_files=(), java=java
+        )
         server.start()
         print(server._process.pid, flush=True)
         os._exit(0)
