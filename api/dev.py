@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from types import FrameType
 
 import httpx
@@ -16,7 +17,7 @@ from api.db.embedded import for_state_dir
 from api.devstack.http_wait import NotReadyError, wait_for_http
 from api.devstack.keycloak import KeycloakServer
 from api.devstack.keycloak_api import AdminApi, dev_summary, ensure_docs_redirect
-from api.devstack.keycloak_dist import KeycloakError
+from api.devstack.keycloak_dist import KeycloakError, progress
 from flows.devstack import start_sms_stack
 
 
@@ -39,11 +40,12 @@ def _allow_docs_login(keycloak: KeycloakServer, base: str, client_id: str) -> No
 
 
 def run_dev(settings: Settings) -> int:
+    started = time.monotonic()
     keycloak = _dev_keycloak(settings)
     try:
         if keycloak is not None:
             keycloak.start()  # starts in the background while PostgreSQL comes up
-        return _run(settings, keycloak)
+        return _run(settings, keycloak, started)
     except KeycloakError as exc:
         print(f"[duka] {exc}", file=sys.stderr)
         return 1
@@ -52,25 +54,30 @@ def run_dev(settings: Settings) -> int:
             keycloak.stop()
 
 
-def _run(settings: Settings, keycloak: KeycloakServer | None) -> int:
+def _run(settings: Settings, keycloak: KeycloakServer | None, started: float) -> int:
     if settings.database_url is not None:
         url = settings.database_url.get_secret_value()
-        return _run_stack(settings, keycloak, url, "DUKA_DATABASE_URL")
+        return _run_stack(settings, keycloak, url, "DUKA_DATABASE_URL", started)
     embedded = for_state_dir(settings.state_dir, settings.embedded_pg_port)
     # Ctrl-C stops what this run started; an embedded server that was already up stays up.
     started_here = not embedded.is_ready()
     db_url = embedded.ensure_running()
     try:
         shown = f"{db_url} (embedded, data in {settings.state_dir / 'postgres'})"
-        return _run_stack(settings, keycloak, db_url, shown)
+        return _run_stack(settings, keycloak, db_url, shown, started)
     finally:
         if started_here:
             embedded.stop()
 
 
 def _run_stack(
-    settings: Settings, keycloak: KeycloakServer | None, db_url: str, db_shown: str
+    settings: Settings,
+    keycloak: KeycloakServer | None,
+    db_url: str,
+    db_shown: str,
+    started: float,
 ) -> int:
+    progress("PostgreSQL is up: applying migrations")
     migrate.upgrade(settings.sqlalchemy_url(db_url))
     base = f"http://{settings.host}:{settings.port}"
     if keycloak is not None:
@@ -84,7 +91,10 @@ def _run_stack(
     else:
         login = ["  Keycloak     yours (DUKA_OIDC_ISSUER)"]
     # Prefect server + UI, the Africa's Talking sandbox and the SMS runner, stopped on exit.
+    progress("starting Prefect (server and UI), the Africa's Talking sandbox and the SMS runner")
+    prefect_started = time.monotonic()
     with start_sms_stack(settings, db_url, api_base_url=base) as sms:
+        progress(f"Prefect and the SMS runner are up in {time.monotonic() - prefect_started:.0f} s")
         api = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--access-log"],
             env={**os.environ, **sms.api_env()},
@@ -105,7 +115,8 @@ def _run_stack(
                 "\n".join(
                     [
                         "",
-                        "Duka is running (Ctrl-C stops it):",
+                        f"Duka is running, ready {time.monotonic() - started:.0f} s after "
+                        "`duka dev` started (Ctrl-C stops it):",
                         f"  API          {base}/api/v1  (every route needs a bearer token)",
                         f"  API docs     {base}/docs  (Authorize: log in as a demo user)",
                         f"  OpenAPI      {base}/openapi.json",

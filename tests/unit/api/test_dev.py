@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 from collections.abc import Callable
@@ -138,6 +139,18 @@ def test_dev_migrates_starts_the_api_and_prints_the_urls(
     assert f"OIDC issuer  {ISSUER}" in out
     assert "yours (DUKA_OIDC_ISSUER)" in out
     assert stack["process"].terminated
+
+
+def test_dev_prints_a_progress_line_per_step_and_when_it_was_ready(
+    stack: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert dev.run_dev(configured()) == 0
+    captured = capsys.readouterr()
+    steps = [line for line in captured.err.splitlines() if line.startswith("[duka] ")]
+    assert steps[0] == "[duka] PostgreSQL is up: applying migrations"
+    assert steps[1].startswith("[duka] starting Prefect (server and UI)")
+    assert re.fullmatch(r"\[duka\] Prefect and the SMS runner are up in \d+ s", steps[2])
+    assert re.search(r"Duka is running, ready \d+ s after `duka dev` started", captured.out)
 
 
 class Embedded:
