@@ -70,6 +70,18 @@ def _run(settings: Settings, keycloak: KeycloakServer | None, started: float) ->
             embedded.stop()
 
 
+def _keycloak_lines(settings: Settings, keycloak: KeycloakServer | None, base: str) -> list[str]:
+    if keycloak is None:
+        return ["  Keycloak     yours (DUKA_OIDC_ISSUER)"]
+    keycloak.wait_ready()
+    if settings.port != 8000:
+        _allow_docs_login(keycloak, base, settings.oidc_docs_client_id)
+    return [
+        f"  Keycloak     {keycloak.base_url}/admin  (console login {keycloak.admin_user} / "
+        f"{keycloak.admin_password}; log {keycloak.log_file})",
+    ]
+
+
 def _run_stack(
     settings: Settings,
     keycloak: KeycloakServer | None,
@@ -80,21 +92,13 @@ def _run_stack(
     progress("PostgreSQL is up: applying migrations")
     migrate.upgrade(settings.sqlalchemy_url(db_url))
     base = f"http://{settings.host}:{settings.port}"
-    if keycloak is not None:
-        keycloak.wait_ready()
-        if settings.port != 8000:
-            _allow_docs_login(keycloak, base, settings.oidc_docs_client_id)
-        login = [
-            f"  Keycloak     {keycloak.base_url}/admin  (console login {keycloak.admin_user} / "
-            f"{keycloak.admin_password}; log {keycloak.log_file})",
-        ]
-    else:
-        login = ["  Keycloak     yours (DUKA_OIDC_ISSUER)"]
     # Prefect server + UI, the Africa's Talking sandbox and the SMS runner, stopped on exit.
     progress("starting Prefect (server and UI), the Africa's Talking sandbox and the SMS runner")
     prefect_started = time.monotonic()
     with start_sms_stack(settings, db_url, api_base_url=base) as sms:
         progress(f"Prefect and the SMS runner are up in {time.monotonic() - prefect_started:.0f} s")
+        # Keycloak started first and came up meanwhile (its first start builds for minutes).
+        login = _keycloak_lines(settings, keycloak, base)
         api = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--access-log"],
             env={**os.environ, **sms.api_env()},
