@@ -92,24 +92,27 @@ def _run_stack(
     progress("PostgreSQL is up: applying migrations")
     migrate.upgrade(settings.sqlalchemy_url(db_url))
     base = f"http://{settings.host}:{settings.port}"
-    # Prefect server + UI, the Africa's Talking sandbox and the SMS runner, stopped on exit.
-    progress("starting Prefect (server and UI), the Africa's Talking sandbox and the SMS runner")
-    prefect_started = time.monotonic()
-    with start_sms_stack(settings, db_url, api_base_url=base) as sms:
-        progress(f"Prefect and the SMS runner are up in {time.monotonic() - prefect_started:.0f} s")
-        # Keycloak started first and came up meanwhile (its first start builds for minutes).
-        login = _keycloak_lines(settings, keycloak, base)
-        api = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--access-log"],
-            env={**os.environ, **sms.api_env()},
-        )
-        sms_lines = [f"  {label:<12} {url}" for label, url in sms.urls()]
+    sms = start_sms_stack(settings, db_url, api_base_url=base)
+    # The API first: its imports take seconds, spent while Prefect and Keycloak come up.
+    api = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--access-log"],
+        env={**os.environ, **sms.api_env()},
+    )
 
-        def stop(signum: int, frame: FrameType | None) -> None:
-            raise KeyboardInterrupt
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, stop)
-        try:
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        # Prefect server + UI, the Africa's Talking sandbox and the SMS runner, stopped on exit.
+        progress("starting Prefect (server and UI), the Africa's Talking sandbox, the SMS runner")
+        prefect_started = time.monotonic()
+        with sms:
+            progress(
+                f"Prefect and the SMS runner are up in {time.monotonic() - prefect_started:.0f} s"
+            )
+            # Keycloak started first and came up meanwhile (its first start builds for minutes).
+            login = _keycloak_lines(settings, keycloak, base)
             try:
                 wait_for_http(f"{base}/readyz", timeout_s=60, process=api, what="API")
             except NotReadyError as exc:
@@ -127,7 +130,7 @@ def _run_stack(
                         f"  Health       {base}/healthz  {base}/readyz",
                         f"  PostgreSQL   {db_shown}",
                         *login,
-                        *sms_lines,
+                        *[f"  {label:<12} {url}" for label, url in sms.urls()],
                         *dev_summary(settings.oidc_issuer_url, base),
                         "",
                     ]
@@ -135,11 +138,11 @@ def _run_stack(
                 flush=True,
             )
             return api.wait()
-        except KeyboardInterrupt:
-            return 0
-        finally:
-            api.terminate()
-            try:
-                api.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                api.kill()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        api.terminate()
+        try:
+            api.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            api.kill()
