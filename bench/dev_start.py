@@ -34,8 +34,35 @@ def ports(base: int) -> dict[str, str]:
     }
 
 
-def run_until_ready(clone: Path, log: Path) -> float:
-    """Seconds from `make dev` to its ready line; stops it with SIGINT (Ctrl-C) after."""
+def cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of `root` and every live descendant, with what their exited
+    children used: what the stack cost until now, whatever the machine's load. (A daemon
+    that left the tree, the embedded PostgreSQL, is not counted.)"""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the name: state ppid ... utime(12) stime(13) cutime(14) cstime(15)
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = sum(int(value) for value in fields[11:15]) / tick
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        children = [child for child, parent in parents.items() if parent == pid]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(used.get(pid, 0.0) for pid in tree)
+
+
+def run_until_ready(clone: Path, log: Path) -> tuple[float, float]:
+    """Seconds from `make dev` to its ready line, and the CPU seconds the stack used until
+    then; stops it with SIGINT (Ctrl-C) after."""
     env = {**os.environ, **ports(int(os.environ.get("BENCH_DEV_PORT_BASE", "8400")))}
     env.pop("VIRTUAL_ENV", None)  # the clone's own environment, not this one's
     started = time.monotonic()
@@ -54,7 +81,7 @@ def run_until_ready(clone: Path, log: Path) -> float:
             if make.poll() is not None or time.monotonic() - started > TIMEOUT_S:
                 raise SystemExit(f"make dev did not get ready; see {log}")
             time.sleep(0.25)
-        return time.monotonic() - started
+        return time.monotonic() - started, cpu_seconds(make.pid)
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGINT)
@@ -77,8 +104,11 @@ def main() -> int:
         for label in ("first", "second"):
             log = folder / f"{label}.log"
             load = " ".join(f"{value:.1f}" for value in os.getloadavg())
-            seconds = run_until_ready(clone, log)
-            print(f"{label} start: ready in {seconds:.0f} s (load average before: {load})")
+            seconds, cpu = run_until_ready(clone, log)
+            print(
+                f"{label} start: ready in {seconds:.0f} s, {cpu:.0f} CPU seconds used "
+                f"(load average before: {load}; {os.cpu_count()} cores)"
+            )
             for line in steps(log):
                 print(f"    {line}")
     finally:
