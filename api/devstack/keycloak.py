@@ -156,6 +156,10 @@ class KeycloakServer:
             shutil.copy2(realm_file, imports / realm_file.name)
 
     def _launch(self, dist: Path, java_home: Path) -> None:
+        if not port_is_free(self.management_port):
+            # Only Keycloak's own health checks use it: a free port chosen at construction
+            # may be taken by now (a Maven download or a build lock later, on a busy machine).
+            self.management_port = free_port()
         progress(
             f"starting Keycloak {KEYCLOAK_VERSION} on {self.base_url} "
             f"(management port {self.management_port}, data in {self.instance_dir})"

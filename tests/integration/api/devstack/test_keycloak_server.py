@@ -188,6 +188,23 @@ def test_waiting_before_starting_is_an_error(server: KeycloakServer) -> None:
         server.wait_ready()
 
 
+def test_a_management_port_taken_since_construction_is_replaced(
+    server: KeycloakServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = fake_dist(tmp_path, READY_SERVER)
+    (dist / ".duka-built").write_text(" ".join(BUILD_OPTIONS))
+    use_dist(monkeypatch, dist)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", server.management_port))
+        taken.listen()
+        try:
+            server.start()
+            assert server.management_port != taken.getsockname()[1]
+            assert server.wait_ready() >= 0
+        finally:
+            server.stop()
+
+
 def test_a_taken_port_is_refused_before_launching(
     server: KeycloakServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
