@@ -22,7 +22,12 @@ tools: ## build and cache the Go tools: etcd, kube-apiserver, kubectl, helm, kub
 keycloak: sync ## fetch Keycloak with Maven into .cache/keycloak and unpack it (once)
 	@$(RUN) python -m api.devstack.keycloak_dist
 
-dev: sync ## run the local stack in the foreground (Ctrl-C stops it)
+# Maven first (only while .cache/keycloak is empty): a missing one fails before anything runs.
+dev: ## run the local stack in the foreground (Ctrl-C stops it)
+	@python3 -m api.devstack.keycloak_dist --check-maven
+	@$(MAKE) --no-print-directory uv
+	@started=$$(date +%s); echo "[duka] uv sync: installing the locked environment" >&2; \
+		$(UV) sync --frozen --quiet && echo "[duka] uv sync done in $$(($$(date +%s) - started)) s" >&2
 	@$(RUN) duka dev
 
 test: sync ## the whole suite with the branch-coverage gate (what CI runs)

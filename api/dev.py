@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from types import FrameType
 
 import httpx
@@ -16,7 +17,7 @@ from api.db.embedded import for_state_dir
 from api.devstack.http_wait import NotReadyError, wait_for_http
 from api.devstack.keycloak import KeycloakServer
 from api.devstack.keycloak_api import AdminApi, dev_summary, ensure_docs_redirect
-from api.devstack.keycloak_dist import KeycloakError
+from api.devstack.keycloak_dist import KeycloakError, progress
 from flows.devstack import start_sms_stack
 
 
@@ -39,11 +40,12 @@ def _allow_docs_login(keycloak: KeycloakServer, base: str, client_id: str) -> No
 
 
 def run_dev(settings: Settings) -> int:
+    started = time.monotonic()
     keycloak = _dev_keycloak(settings)
     try:
         if keycloak is not None:
             keycloak.start()  # starts in the background while PostgreSQL comes up
-        return _run(settings, keycloak)
+        return _run(settings, keycloak, started)
     except KeycloakError as exc:
         print(f"[duka] {exc}", file=sys.stderr)
         return 1
@@ -52,50 +54,65 @@ def run_dev(settings: Settings) -> int:
             keycloak.stop()
 
 
-def _run(settings: Settings, keycloak: KeycloakServer | None) -> int:
+def _run(settings: Settings, keycloak: KeycloakServer | None, started: float) -> int:
     if settings.database_url is not None:
         url = settings.database_url.get_secret_value()
-        return _run_stack(settings, keycloak, url, "DUKA_DATABASE_URL")
+        return _run_stack(settings, keycloak, url, "DUKA_DATABASE_URL", started)
     embedded = for_state_dir(settings.state_dir, settings.embedded_pg_port)
     # Ctrl-C stops what this run started; an embedded server that was already up stays up.
     started_here = not embedded.is_ready()
     db_url = embedded.ensure_running()
     try:
         shown = f"{db_url} (embedded, data in {settings.state_dir / 'postgres'})"
-        return _run_stack(settings, keycloak, db_url, shown)
+        return _run_stack(settings, keycloak, db_url, shown, started)
     finally:
         if started_here:
             embedded.stop()
 
 
+def _keycloak_lines(settings: Settings, keycloak: KeycloakServer | None, base: str) -> list[str]:
+    if keycloak is None:
+        return ["  Keycloak     yours (DUKA_OIDC_ISSUER)"]
+    keycloak.wait_ready()
+    if settings.port != 8000:
+        _allow_docs_login(keycloak, base, settings.oidc_docs_client_id)
+    return [
+        f"  Keycloak     {keycloak.base_url}/admin  (console login {keycloak.admin_user} / "
+        f"{keycloak.admin_password}; log {keycloak.log_file})",
+    ]
+
+
 def _run_stack(
-    settings: Settings, keycloak: KeycloakServer | None, db_url: str, db_shown: str
+    settings: Settings,
+    keycloak: KeycloakServer | None,
+    db_url: str,
+    db_shown: str,
+    started: float,
 ) -> int:
+    progress("PostgreSQL is up: applying migrations")
     migrate.upgrade(settings.sqlalchemy_url(db_url))
     base = f"http://{settings.host}:{settings.port}"
-    if keycloak is not None:
-        keycloak.wait_ready()
-        if settings.port != 8000:
-            _allow_docs_login(keycloak, base, settings.oidc_docs_client_id)
-        login = [
-            f"  Keycloak     {keycloak.base_url}/admin  (console login {keycloak.admin_user} / "
-            f"{keycloak.admin_password}; log {keycloak.log_file})",
-        ]
-    else:
-        login = ["  Keycloak     yours (DUKA_OIDC_ISSUER)"]
-    # Prefect server + UI, the Africa's Talking sandbox and the SMS runner, stopped on exit.
-    with start_sms_stack(settings, db_url, api_base_url=base) as sms:
-        api = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--access-log"],
-            env={**os.environ, **sms.api_env()},
-        )
-        sms_lines = [f"  {label:<12} {url}" for label, url in sms.urls()]
+    sms = start_sms_stack(settings, db_url, api_base_url=base)
+    # The API first: its imports take seconds, spent while Prefect and Keycloak come up.
+    api = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--access-log"],
+        env={**os.environ, **sms.api_env()},
+    )
 
-        def stop(signum: int, frame: FrameType | None) -> None:
-            raise KeyboardInterrupt
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, stop)
-        try:
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        # Prefect server + UI, the Africa's Talking sandbox and the SMS runner, stopped on exit.
+        progress("starting Prefect (server and UI), the Africa's Talking sandbox, the SMS runner")
+        prefect_started = time.monotonic()
+        with sms:
+            progress(
+                f"Prefect and the SMS runner are up in {time.monotonic() - prefect_started:.0f} s"
+            )
+            # Keycloak started first and came up meanwhile (its first start builds for minutes).
+            login = _keycloak_lines(settings, keycloak, base)
             try:
                 wait_for_http(f"{base}/readyz", timeout_s=60, process=api, what="API")
             except NotReadyError as exc:
@@ -105,14 +122,15 @@ def _run_stack(
                 "\n".join(
                     [
                         "",
-                        "Duka is running (Ctrl-C stops it):",
+                        f"Duka is running, ready {time.monotonic() - started:.0f} s after "
+                        "`duka dev` started (Ctrl-C stops it):",
                         f"  API          {base}/api/v1  (every route needs a bearer token)",
                         f"  API docs     {base}/docs  (Authorize: log in as a demo user)",
                         f"  OpenAPI      {base}/openapi.json",
                         f"  Health       {base}/healthz  {base}/readyz",
                         f"  PostgreSQL   {db_shown}",
                         *login,
-                        *sms_lines,
+                        *[f"  {label:<12} {url}" for label, url in sms.urls()],
                         *dev_summary(settings.oidc_issuer_url, base),
                         "",
                     ]
@@ -120,11 +138,11 @@ def _run_stack(
                 flush=True,
             )
             return api.wait()
-        except KeyboardInterrupt:
-            return 0
-        finally:
-            api.terminate()
-            try:
-                api.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                api.kill()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        api.terminate()
+        try:
+            api.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            api.kill()

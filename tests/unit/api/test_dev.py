@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 from collections.abc import Callable
@@ -140,6 +141,18 @@ def test_dev_migrates_starts_the_api_and_prints_the_urls(
     assert stack["process"].terminated
 
 
+def test_dev_prints_a_progress_line_per_step_and_when_it_was_ready(
+    stack: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert dev.run_dev(configured()) == 0
+    captured = capsys.readouterr()
+    steps = [line for line in captured.err.splitlines() if line.startswith("[duka] ")]
+    assert steps[0] == "[duka] PostgreSQL is up: applying migrations"
+    assert steps[1].startswith("[duka] starting Prefect (server and UI)")
+    assert re.fullmatch(r"\[duka\] Prefect and the SMS runner are up in \d+ s", steps[2])
+    assert re.search(r"Duka is running, ready \d+ s after `duka dev` started", captured.out)
+
+
 class Embedded:
     def __init__(self, running: bool) -> None:
         self.running = running
@@ -230,7 +243,7 @@ def test_a_keycloak_that_fails_stops_dev_with_its_message(
     assert dev.run_dev(configured(oidc_issuer=None)) == 1
     assert "[duka] no java" in capsys.readouterr().err
     assert made[0].events == ["start", "wait_ready", "stop"]
-    assert stack["argv"] is None  # the API was never started
+    assert stack["process"].terminated  # the API, started early, is stopped with the rest
 
 
 def test_dev_fails_when_the_api_never_gets_ready(

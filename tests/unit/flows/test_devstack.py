@@ -53,3 +53,20 @@ def test_the_runner_talks_to_the_sandbox_and_prefect(
 def test_a_configured_account_is_used_as_is(tmp_path: Path) -> None:
     made = stack(tmp_path, at_api_key=SecretStr("real"), at_base_url="http://127.0.0.1:9")
     assert (made.api_key, made.sandbox_url) == ("real", "http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize("configured", [None, "configured-callback-secret"])
+def test_the_api_can_get_the_callback_secret_before_the_stack_starts(
+    tmp_path: Path, configured: str | None
+) -> None:
+    secret = SecretStr(configured) if configured else None
+    made = start_sms_stack(
+        Settings(state_dir=tmp_path, at_callback_secret=secret),
+        DB,
+        api_base_url="http://127.0.0.1:8000",
+    )
+    chosen = made.api_env()["DUKA_AT_CALLBACK_SECRET"]
+    assert len(chosen) >= 16
+    assert chosen == (configured or chosen)
+    assert made.api_env()["DUKA_AT_CALLBACK_SECRET"] == chosen  # the sandbox gets the same
+    assert f":{chosen}@" in made.callback_url()

@@ -1,4 +1,5 @@
-"""Finding Java and Maven, and fetching and unpacking the distribution, with stand-ins."""
+"""Reading Java versions, finding Maven, and fetching and unpacking the distribution, with
+stand-ins (the resolver's order: tests/unit/api/devstack/test_java.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from api.devstack import keycloak_dist
+from api.devstack.java import choose_java, java_version
 from api.devstack.keycloak_dist import (
     KEYCLOAK_VERSION,
+    MAVEN_MISSING,
     KeycloakError,
+    check_maven,
     ensure_distribution,
-    find_java_home,
     find_maven,
-    java_version,
 )
 
 
@@ -61,25 +63,67 @@ def test_a_folder_without_java_has_no_version(tmp_path: Path) -> None:
     assert java_version(tmp_path) == 0
 
 
-def test_java_home_wins_when_new_enough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_java_home_wins_when_new_enough(tmp_path: Path) -> None:
     home = fake_jdk(tmp_path / "jdk21", 'openjdk version "21.0.1"')
-    monkeypatch.setenv("JAVA_HOME", str(home))
-    assert find_java_home() == home
+    choice = choose_java(str(home), temurin=tmp_path / "absent")
+    assert (choice.home, choice.version, choice.reason) == (home, 21, "JAVA_HOME")
 
 
-def test_an_old_java_home_falls_back_and_then_fails_clearly(
+def test_an_old_java_home_falls_back_to_the_next_with_the_reason(tmp_path: Path) -> None:
+    old = fake_jdk(tmp_path / "jdk17", 'openjdk version "17.0.1"')
+    temurin = fake_jdk(tmp_path / "temurin", 'openjdk version "25.0.3"')
+    choice = choose_java(str(old), temurin=temurin)
+    assert choice.home == temurin
+    assert f"JAVA_HOME={old} holds Java 17" in choice.reason
+
+
+def test_missing_maven_says_how_to_install_it_on_each_system(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("JAVA_HOME", str(fake_jdk(tmp_path / "jdk17", 'version "17.0.1"')))
-    monkeypatch.setattr(keycloak_dist, "TEMURIN_25", tmp_path / "absent")
-    with pytest.raises(KeycloakError, match=r"needs Java 21 or newer.*JAVA_HOME"):
-        find_java_home()
-
-
-def test_missing_maven_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(KeycloakError, match=r"Maven \(mvn\) is needed once"):
+    with pytest.raises(KeycloakError) as caught:
         find_maven()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "Debian/Ubuntu: `sudo apt-get install maven`" in message
+    assert "Fedora: `sudo dnf install maven`" in message
+    assert "macOS: `brew install maven`" in message
+    assert check_maven(tmp_path / "empty-cache") == MAVEN_MISSING
+
+
+@pytest.mark.parametrize("cached", ["dist", "archive"])
+def test_maven_is_not_needed_once_keycloak_is_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: str
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    if cached == "dist":
+        kc = tmp_path / f"keycloak-{KEYCLOAK_VERSION}" / "bin" / "kc.sh"
+        kc.parent.mkdir(parents=True)
+        kc.write_text("")
+    else:
+        (tmp_path / f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.tar.gz").write_text("")
+    assert check_maven(tmp_path) is None
+
+
+def test_check_maven_command_fails_at_once_with_the_instruction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(keycloak_dist, "CACHE_DIR", tmp_path)
+    monkeypatch.delenv("DUKA_OIDC_ISSUER", raising=False)
+    assert keycloak_dist.main(["--check-maven"]) == 1
+    assert capsys.readouterr().err.strip() == f"[duka] {MAVEN_MISSING}"
+    monkeypatch.setenv("DUKA_OIDC_ISSUER", "https://sso.example/realms/duka")
+    assert keycloak_dist.main(["--check-maven"]) == 0  # your own Keycloak: no fetch
+
+
+def test_the_fetch_command_reports_failure_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(keycloak_dist, "CACHE_DIR", tmp_path)
+    assert keycloak_dist.main([]) == 1
+    assert "Maven (mvn) is needed once" in capsys.readouterr().err
 
 
 def test_the_archive_is_fetched_with_maven_and_unpacked_once(

