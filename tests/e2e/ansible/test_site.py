@@ -42,6 +42,11 @@ def test_services_run_under_systemd(deployment: Deployment, first_run: str) -> N
     pid = next(v.split("=", 1)[1] for v in api if v.startswith("MainPID="))
     assert "User=duka" in api
     assert host.exec("stat", "-c", "%U", f"/proc/{pid}").strip() == "duka"
+    # The unit's sandbox is real (systemd skips it silently where it cannot build it):
+    # ProtectSystem=strict shows as a read-only root in the service's mount namespace.
+    mounts = [line.split() for line in host.exec("cat", f"/proc/{pid}/mountinfo").splitlines()]
+    root_options = [fields[5] for fields in mounts if fields[4] == "/"][-1]
+    assert root_options.split(",")[0] == "ro"
     env = host.exec("stat", "-c", "%a %U:%G", "/etc/duka/duka.env").strip()
     assert env == "640 root:duka"
 

@@ -26,15 +26,16 @@ ROOT = Path(__file__).resolve().parents[3]
 RECIPE = ROOT / "deploy" / "ansible" / "testhost"
 IMAGE = "localhost/duka-ansible-testhost:bookworm"
 # Podman on this kernel: runc (crun refuses the hybrid cgroup layout) and explicit rlimits
-# (the defaults are refused with EPERM); see /deploy/image and docs/deploy.md.
+# (the defaults are refused with EPERM); see docs/deploy.md.
 PODMAN = [
     "podman",
     "--runtime",
     "runc",
 ]
 ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
-# A real host's systemd can build the units' sandboxes (mount namespaces, read-only
-# /proc/sys, private /dev): inside a container that needs these capabilities.
+# A real host's systemd builds the units' sandboxes (mount namespaces, read-only /proc/sys,
+# private /dev). In a container without CAP_SYS_ADMIN systemd skips them silently (a write
+# under ProtectSystem=strict then fails with EACCES, not EROFS): the test would prove less.
 HOST_CAPS = ["--cap-add", "SYS_ADMIN", "--cap-add", "MKNOD", "--cap-add", "SYS_RESOURCE"]
 
 
