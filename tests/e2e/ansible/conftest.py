@@ -113,11 +113,11 @@ class Deployment:
     def https_url(self) -> str:
         return f"https://127.0.0.1:{self.host.https_port}"
 
-    def play(self) -> str:
+    def play(self, *extra: str) -> str:
         """`ansible-playbook site.yml` over ssh; its output (the test fails on a non-zero exit)."""
         done = subprocess.run(
             [str(self.bin / "ansible-playbook"), "-i", str(self.inventory), "site.yml",
-             "-e", f"@{self.extra_vars}"],
+             "-e", f"@{self.extra_vars}", *extra],
             cwd=ANSIBLE, env=ansible_env(self.bin, self.workdir), capture_output=True,
             text=True, timeout=1800, check=False,
         )  # fmt: skip

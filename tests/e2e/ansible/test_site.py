@@ -5,13 +5,15 @@ through nginx gets its SMS from the flow runner, and a second run changes nothin
 
 from __future__ import annotations
 
+import shutil
 import ssl
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.ansible.conftest import SERVER_NAME, Deployment, changed_tasks, recap
+from tests.e2e.ansible.conftest import ROOT, SERVER_NAME, Deployment, changed_tasks, recap
 from tests.support.keycloak import Tokens
 
 pytestmark = pytest.mark.integration
@@ -105,3 +107,30 @@ def test_second_run_changes_nothing(deployment: Deployment, first_run: str) -> N
     assert counts["changed"] == 0, changed_tasks(second)
     for unit in UNITS:
         assert deployment.host.unit_state(unit) == "active"
+
+
+def test_a_new_build_of_the_same_version_is_installed(
+    deployment: Deployment, first_run: str, tmp_path: Path
+) -> None:
+    """New code under an unchanged version reaches the host (it used to be skipped: the
+    wheel was built once per version and installed once per version)."""
+    source = tmp_path / "src"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(".git", ".venv", ".cache", ".state", "dist", "__pycache__"),
+    )
+    marker = "# e2e: a rebuild of the same version"
+    with (source / "api" / "__init__.py").open("a") as init:
+        init.write(f"{marker}\n")
+    out = deployment.play("-e", f"duka_source_dir={source}")
+    changed = changed_tasks(out)
+    for task in (
+        "duka : Install exactly the locked dependencies, then the wheel",
+        "duka : Run migrations",
+        "duka : Restart duka-api",
+    ):
+        assert task in changed, changed
+    installed = "/opt/duka/current/venv/lib/python3.11/site-packages/api/__init__.py"
+    assert marker in deployment.host.exec("cat", installed)
+    assert deployment.host.unit_state("duka-api.service") == "active"
