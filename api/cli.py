@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from api.core.settings import Settings, get_settings
 from api.db import migrate
-from api.db.embedded import for_state_dir
+from api.db.embedded import EmbeddedPostgresError, for_state_dir
 from api.db.engine import resolve_database_url
 
 
@@ -78,7 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_dev = sub.add_parser("dev", help="run the local stack in the foreground")
     p_dev.set_defaults(func=cmd_dev)
     args = parser.parse_args(argv)
-    result: int = args.func(get_settings(), args)
+    try:
+        result: int = args.func(get_settings(), args)
+    except EmbeddedPostgresError as exc:
+        # A setup problem with a fix to name, not a crash: one line, no traceback.
+        print(f"[duka] error: {exc}", file=sys.stderr)
+        return 1
     return result
 
 

@@ -183,3 +183,17 @@ def test_state_dir_setting_reaches_the_embedded_server(
     monkeypatch.setattr(cli, "for_state_dir", fake)
     cli.main(["db", "stop"])
     assert seen == [(tmp_path, 6543)]
+
+
+def test_embedded_server_problem_is_one_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, use_settings: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_settings()
+
+    class Missing:
+        def ensure_running(self) -> str:
+            raise cli.EmbeddedPostgresError("DUKA_DATABASE_URL is unset and ...")
+
+    monkeypatch.setattr(cli, "for_state_dir", lambda state_dir, port: Missing())
+    assert cli.main(["db", "start"]) == 1
+    assert capsys.readouterr().err == "[duka] error: DUKA_DATABASE_URL is unset and ...\n"
