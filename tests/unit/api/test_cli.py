@@ -11,6 +11,7 @@ import uvicorn
 from api import cli, dev
 from api.core.settings import Settings
 from api.db import migrate
+from api.db.embedded import EmbeddedPostgresError
 
 CONFIGURED = "postgresql://app@db.internal:5432/duka"
 
@@ -192,7 +193,7 @@ def test_embedded_server_problem_is_one_line_and_exit_1(
 
     class Missing:
         def ensure_running(self) -> str:
-            raise cli.EmbeddedPostgresError("DUKA_DATABASE_URL is unset and ...")
+            raise EmbeddedPostgresError("DUKA_DATABASE_URL is unset and ...")
 
     monkeypatch.setattr(cli, "for_state_dir", lambda state_dir, port: Missing())
     assert cli.main(["db", "start"]) == 1
