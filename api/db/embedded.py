@@ -112,6 +112,7 @@ class EmbeddedPostgres:
 
     def ensure_running(self) -> str:
         """Initialise (once), start (if stopped) and create the database; return its URL."""
+        _bin_dir()  # without the wheel, say so before creating any folder
         user = _run_as()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         if user is not None:

