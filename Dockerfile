@@ -38,7 +38,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
         --no-install-package apprise \
     && /opt/duka/venv/bin/duka --help >/dev/null
 # Slimmer, same behaviour (docs/deploy.md, "Image"): the wheels' native extensions carry debug
-# symbols (about 50 MB); type stubs, Cython sources, bundled test suites, pycountry's
+# symbols (about 50 MB); type stubs, Cython sources, bundled test suites, files a wheel left at
+# site-packages' top (kubernetes_asyncio's README, CHANGELOG, pyproject.toml), pycountry's
 # translations (Duka reads only currency codes) and Prefect's opt-in preview UI (ui-v2; the
 # default UI stays) are never loaded at run time.
 RUN find /opt/duka/venv -type f -name '*.so*' -exec strip --strip-unneeded {} + \
@@ -47,6 +48,8 @@ RUN find /opt/duka/venv -type f -name '*.so*' -exec strip --strip-unneeded {} + 
           -o -name '*.h' -o -name '*.hpp' \) -delete \
     && find /opt/duka/venv/lib/python3*/site-packages -mindepth 2 -maxdepth 2 -type d \
        -name tests -exec rm -rf {} + \
+    && find /opt/duka/venv/lib/python3*/site-packages -maxdepth 1 -type f \
+       \( -name '*.md' -o -name pyproject.toml \) -delete \
     && rm -rf /opt/duka/venv/lib/python3*/site-packages/pycountry/locales \
               /opt/duka/venv/lib/python3*/site-packages/prefect/server/ui-v2 \
     && /opt/duka/venv/bin/duka --help >/dev/null

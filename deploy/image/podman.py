@@ -32,8 +32,9 @@ def podman(*args: str) -> list[str]:
 
 
 def podman_build(*args: str) -> list[str]:
-    """`podman --runtime runc build --ulimit ... ARGS...`."""
-    return [podman_bin(), *RUNTIME_FLAGS, "build", *ULIMIT_FLAGS, *args]
+    """`podman --runtime runc build --format docker --ulimit ... ARGS...`: the docker format
+    because OCI image configs drop HEALTHCHECK (podman warns and ignores it)."""
+    return [podman_bin(), *RUNTIME_FLAGS, "build", "--format", "docker", *ULIMIT_FLAGS, *args]
 
 
 def podman_run(*args: str) -> list[str]:

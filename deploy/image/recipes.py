@@ -141,7 +141,9 @@ def _duka(ref: str, *, force: bool, host_ca: bool) -> bool:
         "REVISION": revision,
         "CREATED": created,
     }
-    h = Hasher("duka").text("parent", image_id(python)) if inspect(python) else Hasher("duka")
+    h = Hasher("duka").text("podman", " ".join(podman_build()))
+    if inspect(python):
+        h.text("parent", image_id(python))
     for key, value in sorted(build_args.items()):
         h.text(f"arg:{key}", value)
     h.files(ROOT, context.files(ROOT))
