@@ -11,13 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import base
 import context
+import devstack
 from podman import podman, podman_build
 from steps import (
     INPUTS_LABEL,
@@ -80,7 +83,7 @@ def _labels(inputs: str, parent: str) -> list[str]:
 def _containerfile_build(
     name: str, ref: str, parent: str, *, force: bool, args: dict[str, str] | None = None
 ) -> bool:
-    """Build containerfiles/NAME.Containerfile FROM parent (its context is that folder)."""
+    """Build containerfiles/NAME.Containerfile FROM parent, in a context made for it."""
     containerfile = CONTAINERFILES / f"{name}.Containerfile"
     build_args = {"BASE_IMAGE": parent, **(args or {})}
     h = Hasher(name).file("Containerfile", containerfile).text("parent", image_id(parent))
@@ -89,13 +92,29 @@ def _containerfile_build(
     extra = CONTAINERFILES / name
     if extra.is_dir():
         h.files(CONTAINERFILES, (p for p in extra.rglob("*") if p.is_file()))
+    constraints = ""
+    if name == "prefect":
+        constraints = devstack.prefect_constraints()
+        h.text("constraints", constraints)
+    keycloak = None
+    if name == "keycloak":
+        keycloak = devstack.keycloak_inputs(h, build_args["KEYCLOAK_VERSION"])
     inputs = h.hexdigest()
     if not force and fresh(ref, inputs):
         return False
-    argv = ["-f", str(containerfile), "-t", ref, *_labels(inputs, parent)]
-    for key, value in build_args.items():
-        argv += ["--build-arg", f"{key}={value}"]
-    run(podman_build(*argv, str(CONTAINERFILES)), what=f"podman build {ref}")
+    with tempfile.TemporaryDirectory(prefix=f"duka-image-{name}-", dir="/var/tmp") as tmp:
+        context = Path(tmp)
+        if extra.is_dir():
+            shutil.copytree(extra, context / name)
+        if constraints:
+            (context / name).mkdir(exist_ok=True)
+            (context / name / "constraints.txt").write_text(constraints)
+        if keycloak is not None:
+            devstack.keycloak_context(context, *keycloak)
+        argv = ["-f", str(containerfile), "-t", ref, *_labels(inputs, parent)]
+        for key, value in build_args.items():
+            argv += ["--build-arg", f"{key}={value}"]
+        run(podman_build(*argv, str(context)), what=f"podman build {ref}")
     return True
 
 

@@ -85,8 +85,11 @@ def run_once(
 class Container:
     """A detached container: started on enter, its logs kept, removed on exit."""
 
-    def __init__(self, image: str, *argv: str, options: tuple[str, ...] = ()) -> None:
-        self.argv = PODMAN.podman_run("-d", *HARDENED, *options, image, *argv)
+    def __init__(
+        self, image: str, *argv: str, options: tuple[str, ...] = (), read_only: bool = True
+    ) -> None:
+        hardened = HARDENED if read_only else ()
+        self.argv = PODMAN.podman_run("-d", *hardened, *options, image, *argv)
         self.id = ""
 
     def __enter__(self) -> Container:
@@ -120,9 +123,19 @@ class Container:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports (all held open while picking, so none repeats)."""
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 def wait_until(check: Callable[[], object], what: str, timeout_s: float) -> object:
