@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import pytest
 
 from tests.e2e.image.image_support import (
     ROOT,
@@ -57,11 +58,8 @@ def test_postgres_initialises_its_database_and_user_from_the_environment() -> No
 
         assert wait_until(connected, "a password login", timeout_s=60) == ("duka", "duka")
         wrong = url.replace("duka-dev-password", "wrong")
-        try:
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
             psycopg.connect(wrong, connect_timeout=3).close()
-            raise AssertionError("a wrong password was accepted")
-        except psycopg.OperationalError as exc:
-            assert "password authentication failed" in str(exc)
 
 
 def test_prefect_server_answers_on_a_read_only_root_as_uid_10001() -> None:
