@@ -65,3 +65,15 @@ def test_own_layers_fit_the_size_budget(duka_image: str) -> None:
     (base,) = json.loads(podman("image", "inspect", parent).stdout)
     own_mb = (image["Size"] - base["Size"]) / 1e6
     assert own_mb <= MAX_OWN_MB, f"{own_mb:.0f} MB above {parent}"
+
+
+def test_keeps_the_dockerfiles_healthcheck_user_and_labels(duka_image: str) -> None:
+    (image,) = json.loads(podman("image", "inspect", duka_image).stdout)
+    config = image["Config"]
+    # podman's default OCI format would drop HEALTHCHECK: build.py builds in docker format.
+    assert "/healthz" in " ".join(image["Healthcheck"]["Test"])
+    assert config["User"] == "10001:10001"
+    assert config["Cmd"] == ["duka", "serve"]
+    labels = config["Labels"]
+    assert labels["org.opencontainers.image.version"] == duka_image.rsplit(":", 1)[1]
+    assert len(labels["org.opencontainers.image.revision"]) == 40
