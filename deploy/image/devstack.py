@@ -70,6 +70,7 @@ def keycloak_archive(version: str) -> Path:
         run(
             [sys.executable, "-m", "api.devstack.keycloak_dist"],
             what="fetching Keycloak with Maven (make keycloak)",
+            cwd=ROOT,
         )
     if not archive.is_file():
         raise BuildError(f"{archive} is missing: run `make keycloak`")

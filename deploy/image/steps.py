@@ -30,10 +30,18 @@ def log(message: str) -> None:
     print(f"[image] {message}", flush=True)
 
 
-def run(argv: Sequence[str], *, what: str, stdin: IO[bytes] | int | None = None) -> None:
+def run(
+    argv: Sequence[str],
+    *,
+    what: str,
+    stdin: IO[bytes] | int | None = None,
+    cwd: Path | None = None,
+) -> None:
     """Run a step, its output going to stderr so stdout keeps only progress and the ref."""
     log(f"{what}: {' '.join(argv[:6])}{' ...' if len(argv) > 6 else ''}")
-    done = subprocess.run(list(argv), stdout=sys.stderr, stdin=stdin, check=False)  # noqa: S603
+    done = subprocess.run(  # noqa: S603
+        list(argv), stdout=sys.stderr, stdin=stdin, cwd=cwd, check=False
+    )
     if done.returncode != 0:
         raise BuildError(f"{what} failed (exit {done.returncode}); its output is above")
 
