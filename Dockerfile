@@ -17,16 +17,41 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/opt/duka/venv \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN pip install --no-cache-dir "uv==${UV_VERSION}"
+# binutils for `strip` below: the builder stage only, never in the runtime image.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends binutils \
+    && rm -rf /var/lib/apt/lists/* \
+    && pip install --no-cache-dir "uv==${UV_VERSION}"
 WORKDIR /src
-# Dependencies first: this layer is reused until pyproject.toml or uv.lock change.
+# Dependencies first: this layer is reused until pyproject.toml or uv.lock change. Prefect's
+# notification blocks' library (apprise, 9 MB, imported only when such a block sends) is left
+# out: Duka sends its SMS itself and defines no Prefect notifications.
 COPY pyproject.toml uv.lock README.md ./
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-default-groups --no-install-project
+    uv sync --frozen --no-dev --no-default-groups --no-install-project \
+        --no-install-package apprise
 COPY . .
 # Non-editable: the project lands in the venv as a wheel, so the runtime needs no /src.
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-default-groups --no-editable \
+        --no-install-package apprise \
+    && /opt/duka/venv/bin/duka --help >/dev/null
+# Slimmer, same behaviour (docs/deploy.md, "Image"): the wheels' native extensions carry debug
+# symbols (about 50 MB); type stubs, Cython sources, bundled test suites, files a wheel left at
+# site-packages' top (kubernetes_asyncio's README, CHANGELOG, pyproject.toml), pycountry's
+# translations (Duka reads only currency codes) and Prefect's opt-in preview UI (ui-v2; the
+# default UI stays) are never loaded at run time.
+RUN find /opt/duka/venv -type f -name '*.so*' -exec strip --strip-unneeded {} + \
+    && find /opt/duka/venv/lib/python3*/site-packages -type f \
+       \( -name '*.pyi' -o -name '*.pyx' -o -name '*.pxd' -o -name '*.c' -o -name '*.cpp' \
+          -o -name '*.h' -o -name '*.hpp' \) -delete \
+    && find /opt/duka/venv/lib/python3*/site-packages -mindepth 2 -maxdepth 2 -type d \
+       -name tests -exec rm -rf {} + \
+    && find /opt/duka/venv/lib/python3*/site-packages -maxdepth 1 -type f \
+       \( -name '*.md' -o -name pyproject.toml \) -delete \
+    && rm -rf /opt/duka/venv/lib/python3*/site-packages/pycountry/locales \
+              /opt/duka/venv/lib/python3*/site-packages/prefect/server/ui-v2 \
     && /opt/duka/venv/bin/duka --help >/dev/null
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -5,7 +5,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= uv
 RUN := $(UV) run --frozen
 
-.PHONY: help uv sync tools keycloak dev test test-unit test-integration lint lint-deploy deploy-tools format bench migrate clean-state
+.PHONY: help uv sync tools keycloak dev test test-unit test-integration lint lint-deploy deploy-tools format bench migrate clean-state image images
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -21,6 +21,14 @@ tools: ## build and cache the Go tools: etcd, kube-apiserver, kubectl, helm, kub
 
 keycloak: sync ## fetch Keycloak with Maven into .cache/keycloak and unpack it (once)
 	@$(RUN) python -m api.devstack.keycloak_dist
+
+# Images: podman with a locally made base when the public one cannot be pulled (docs/deploy.md,
+# "Image"); each build is skipped when its inputs are unchanged.
+image: ## build the image into localhost/duka:<version>; prints its name, size and build time
+	@python3 deploy/image/build.py duka
+
+images: image keycloak ## the devstack's images too: Keycloak, PostgreSQL, Prefect
+	@for name in postgres prefect keycloak; do python3 deploy/image/build.py $$name || exit 1; done
 
 # Maven first (only while .cache/keycloak is empty): a missing one fails before anything runs.
 dev: ## run the local stack in the foreground (Ctrl-C stops it)

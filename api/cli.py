@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from api.core.settings import MissingProductionSettingsError, Settings, get_settings
 from api.db import migrate
-from api.db.embedded import for_state_dir
+from api.db.embedded import EmbeddedPostgresError, for_state_dir
 from api.db.engine import resolve_database_url
 
 
@@ -91,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingProductionSettingsError as exc:
         print(f"[duka] refusing to start: {exc}", file=sys.stderr)
         return 2
+    except EmbeddedPostgresError as exc:
+        # A setup problem with a fix to name, not a crash: one line, no traceback.
+        print(f"[duka] error: {exc}", file=sys.stderr)
+        return 1
     return result
 
 

