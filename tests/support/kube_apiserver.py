@@ -220,6 +220,8 @@ class KubeApiServer:
                 # logs, exec and port-forward: the apiserver calls the kubelet as an admin.
                 f"--kubelet-client-certificate={pki.client_cert}",
                 f"--kubelet-client-key={pki.client_key}",
+                # The node's name is no DNS name: reach kubelets by their address.
+                "--kubelet-preferred-address-types=InternalIP,Hostname",
             ]
         else:
             node_flags = [

@@ -259,7 +259,10 @@ class KubeCluster:
             "pause",
             tool_path("pause"),
         )
-        short = Path(f"/run/duka-cluster-{os.getpid()}")  # unix socket paths must stay short
+        # One fixed place (one cluster per machine): containerd's state and socket. A run that
+        # was killed outright left its shims' state here, and the next containerd finds them
+        # and lets the start-up clean-up kill them. Short, because unix socket paths must be.
+        short = Path("/run/duka-cluster")
         short.mkdir(parents=True, exist_ok=True)
         (workdir / "run-dir").write_text(str(short))
         layout = cfg.NodeLayout(
