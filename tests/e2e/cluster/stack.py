@@ -125,17 +125,23 @@ class Stack:
         return f"http://{spec['clusterIP']}:{port or spec['ports'][0]['port']}"
 
     def token(self, username: str = "clerk") -> str:
+        return str(wait_for(lambda: self._token(username), "a token", timeout_s=120, every_s=2))
+
+    def _token(self, username: str) -> str | None:
         user = DEMO_USERS[username]
-        answer = httpx.post(
-            f"{self.service_url('keycloak')}/realms/duka/protocol/openid-connect/token",
-            data={
-                "grant_type": "password",
-                "client_id": "duka-cli",
-                "username": user.username,
-                "password": user.password,
-            },
-            timeout=30,
-        )
+        try:
+            answer = httpx.post(
+                f"{self.service_url('keycloak')}/realms/duka/protocol/openid-connect/token",
+                data={
+                    "grant_type": "password",
+                    "client_id": "duka-cli",
+                    "username": user.username,
+                    "password": user.password,
+                },
+                timeout=30,
+            )
+        except httpx.TransportError:
+            return None  # Keycloak restarting or not Ready (no endpoint: refused)
         answer.raise_for_status()
         token: str = answer.json()["access_token"]
         return token
