@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.e2e.cluster.stack import NAMESPACE, RELEASE, ROOT, VALUES, Stack, new_customer
+from tests.e2e.cluster.stack import NAMESPACE, RELEASE, ROOT, VALUES, Stack, new_customer, wait_for
 
 BAD_MIGRATION = ["python", "-c", "raise SystemExit('bad migration')"]
 
@@ -34,8 +34,14 @@ def _still_serving(stack: Stack, order_id: str, orders_before: str) -> None:
     assert stack.psql("SELECT count(*) FROM orders") == orders_before
     with stack.api() as api:
         assert api.get(f"/orders/{order_id}").status_code == 200
-    for pod in stack.get("pods", "-l", "app.kubernetes.io/component=api")["items"]:
-        assert pod["spec"]["containers"][0]["command"] == ["duka", "serve"]
+    template = stack.get("deployment", f"{RELEASE}-api")["spec"]["template"]["spec"]
+    assert template["containers"][0]["command"] == ["duka", "serve"]
+
+    def broken_pods_gone() -> bool:
+        pods = stack.get("pods", "-l", "app.kubernetes.io/component=api")["items"]
+        return all(p["spec"]["containers"][0]["command"] == ["duka", "serve"] for p in pods)
+
+    wait_for(broken_pods_gone, "the crashing release's pods removed", timeout_s=120)
 
 
 def test_cd_script_rolls_back_a_crashing_release(stack: Stack) -> None:
