@@ -187,7 +187,7 @@ class Stack:
         # Over TCP with the devstack's public password: no reliance on the image's peer auth.
         done = self.kubectl(
             "exec", "deploy/postgres", "--", "env", "PGPASSWORD=duka-dev-password",
-            "psql", "-h", "127.0.0.1", "-U", "duka", "-d", "duka", "-At", "-c", sql,
+            "psql", "-h", "127.0.0.1", "-U", "duka", "-d", "duka", "-qAt", "-c", sql,
         )  # fmt: skip
         return done.stdout.strip()
 
