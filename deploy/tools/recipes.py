@@ -160,7 +160,7 @@ SMOKE_ARGS: dict[str, list[str] | None] = {
     "kube-proxy": ["--version"],
     "kubectl": ["version", "--client"],
     "coredns": ["-version"],
-    "pause": [],
+    "pause": None,  # it runs until signalled: nothing to ask it
     "helm": ["version", "--short"],
     "kubeconform": ["-v"],
     "actionlint": ["-version"],
