@@ -5,7 +5,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= uv
 RUN := $(UV) run --frozen
 
-.PHONY: help uv sync tools keycloak dev test test-unit test-integration lint lint-deploy deploy-tools format bench migrate clean-state image images
+.PHONY: help uv sync tools keycloak dev test test-unit test-integration e2e lint lint-deploy deploy-tools format bench migrate clean-state image images
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -46,6 +46,10 @@ test-unit: sync ## unit tests only (seconds, no I/O)
 
 test-integration: sync ## integration tests only
 	@$(RUN) pytest tests/integration
+
+e2e: sync ## end-to-end (root, podman): a real single-node cluster running the charts, CD's deploy script
+	@python3 deploy/tools/build.py cluster
+	@$(RUN) pytest tests/e2e -p no:cacheprovider
 
 lint: sync ## ruff check, ruff format --check, mypy --strict, then lint-deploy
 	@$(RUN) ruff check .

@@ -12,6 +12,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # Binaries that envtest's KUBEBUILDER_ASSETS folder holds: used instead of building them.
 ASSET_NAMES = ("etcd", "kube-apiserver", "kubectl")
+# Built together by one `go build` of k8s.io/kubernetes at the `kubernetes` pin.
+KUBERNETES_COMMANDS = (
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "kube-proxy",
+    "kubectl",
+)
 
 
 def versions() -> dict[str, str]:
@@ -29,7 +38,7 @@ def tools_dir() -> Path:
 
 def version_of(name: str) -> str:
     pins = versions()
-    return pins["kubernetes"] if name in ("kube-apiserver", "kubectl") else pins[name]
+    return pins["kubernetes"] if name in KUBERNETES_COMMANDS else pins[name]
 
 
 def binary_path(name: str) -> Path:

@@ -13,7 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gorun import BuildError, linker_flags, log, run, write_module
-from layout import ASSET_NAMES, asset_override, binary_path, tools_dir, version_of, versions
+from layout import (
+    ASSET_NAMES,
+    KUBERNETES_COMMANDS,
+    asset_override,
+    binary_path,
+    tools_dir,
+    version_of,
+    versions,
+)
 
 
 def _go_install(package: str, ldflags: Callable[[str], list[str]] | None = None) -> Recipe:
@@ -58,9 +66,12 @@ STAGING = re.compile(r"^\s*(?:replace\s+)?(k8s\.io/[\w.-]+)\s*=>\s*\./staging/",
 
 def _kubernetes_module(version: str, logs: Path) -> Path:
     """A module that requires k8s.io/kubernetes with its ./staging replaces pointed at the
-    published k8s.io/* v0.Y.Z modules, which is what makes `go build` of its commands work."""
+    published k8s.io/* v0.Y.Z modules, which is what makes `go build` of its commands work.
+    Its `tool` lines name every command we build, so `go mod tidy` resolves all their deps."""
     workdir = tools_dir() / "src" / f"kubernetes-{version}"
-    if (workdir / "go.sum").is_file():
+    tools = "".join(f"tool k8s.io/kubernetes/cmd/{cmd}\n" for cmd in KUBERNETES_COMMANDS)
+    gomod = workdir / "go.mod"
+    if (workdir / "go.sum").is_file() and tools in gomod.read_text():
         return workdir
     workdir.mkdir(parents=True, exist_ok=True)
     argv = ["go", "mod", "download", "-json", f"k8s.io/kubernetes@{version}"]
@@ -70,7 +81,6 @@ def _kubernetes_module(version: str, logs: Path) -> Path:
         raise BuildError(f"no ./staging replace directives in k8s.io/kubernetes@{version}")
     published = "v0." + version.removeprefix("v1.")
     replaces = "".join(f"\t{mod} => {mod} {published}\n" for mod in staging)
-    tools = "".join(f"tool k8s.io/kubernetes/cmd/{cmd}\n" for cmd in ("kube-apiserver", "kubectl"))
     extra = f"\nreplace (\n{replaces})\n\n{tools}"
     write_module(workdir, "duka.local/kubernetes-tools", {"k8s.io/kubernetes": version}, extra)
     run(f"kubernetes {version}: go mod tidy", ["go", "mod", "tidy"], workdir, logs)
@@ -93,14 +103,34 @@ def _kubernetes_ldflags(version: str) -> list[str]:
 
 
 def _build_kubernetes_cmd(name: str, version: str, out: Path, logs: Path) -> None:
+    """Build every Kubernetes command still missing in ONE `go build` (they share most compiled
+    packages and the linker runs in parallel); `name` lands in `out`, the others in place."""
     workdir = _kubernetes_module(version, logs)
+    missing = [cmd for cmd in KUBERNETES_COMMANDS if cmd == name or not binary_path(cmd).is_file()]
+    staging = out.parent / f".kubernetes-{version}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
     flags = linker_flags(_kubernetes_ldflags(version))
-    argv = ["go", "build", "-v", "-trimpath", f"-ldflags={flags}", "-o", str(out)]
-    run(f"{name} {version}: go build", [*argv, f"k8s.io/kubernetes/cmd/{name}"], workdir, logs)
+    argv = ["go", "build", "-v", "-trimpath", f"-ldflags={flags}", "-o", f"{staging}/"]
+    argv += [f"k8s.io/kubernetes/cmd/{cmd}" for cmd in missing]
+    run(f"kubernetes {version}: go build {' '.join(missing)}", argv, workdir, logs)
+    for cmd in missing:
+        (staging / cmd).replace(out if cmd == name else binary_path(cmd))
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _build_pause(name: str, version: str, out: Path, logs: Path) -> None:
+    # Our own source (deploy/tools/pause): no dependencies, nothing to download.
+    argv = ["go", "build", "-v", "-trimpath", f"-ldflags={linker_flags()}", "-o", str(out), "."]
+    run(f"pause {version}: go build", argv, Path(__file__).resolve().parent / "pause", logs)
 
 
 def _helm_ldflags(version: str) -> list[str]:
     return [f"-X helm.sh/helm/v4/internal/version.version={version}"]
+
+
+def _coredns_ldflags(version: str) -> list[str]:
+    return [f"-X github.com/coredns/coredns/coremain.GitCommit={version}"]
 
 
 def _kubeconform_ldflags(version: str) -> list[str]:
@@ -111,8 +141,9 @@ Recipe = Callable[[str, str, Path, Path], None]
 
 RECIPES: dict[str, Recipe] = {
     "etcd": _build_etcd,
-    "kube-apiserver": _build_kubernetes_cmd,
-    "kubectl": _build_kubernetes_cmd,
+    **dict.fromkeys(KUBERNETES_COMMANDS, _build_kubernetes_cmd),
+    "pause": _build_pause,
+    "coredns": _go_install("github.com/coredns/coredns", _coredns_ldflags),
     "helm": _go_install("helm.sh/helm/v4/cmd/helm", _helm_ldflags),
     "kubeconform": _go_install(
         "github.com/yannh/kubeconform/cmd/kubeconform", _kubeconform_ldflags
@@ -120,10 +151,16 @@ RECIPES: dict[str, Recipe] = {
     "actionlint": _go_install("github.com/rhysd/actionlint/cmd/actionlint"),
 }
 
-SMOKE_ARGS = {
+SMOKE_ARGS: dict[str, list[str] | None] = {
     "etcd": ["--version"],
     "kube-apiserver": ["--version"],
+    "kube-controller-manager": ["--version"],
+    "kube-scheduler": ["--version"],
+    "kubelet": ["--version"],
+    "kube-proxy": ["--version"],
     "kubectl": ["version", "--client"],
+    "coredns": ["-version"],
+    "pause": None,  # it runs until signalled: nothing to ask it
     "helm": ["version", "--short"],
     "kubeconform": ["-v"],
     "actionlint": ["-version"],
@@ -144,12 +181,15 @@ def _locked() -> Iterator[None]:
 
 
 def _smoke(name: str, path: Path) -> str:
+    args = SMOKE_ARGS[name]
+    if args is None:
+        return "built"
     result = subprocess.run(  # noqa: S603
-        [str(path), *SMOKE_ARGS[name]], capture_output=True, text=True, timeout=60
+        [str(path), *args], capture_output=True, text=True, timeout=60
     )
     first = (result.stdout or result.stderr).strip().splitlines()
     if result.returncode != 0:
-        raise BuildError(f"{path} {' '.join(SMOKE_ARGS[name])} exited {result.returncode}")
+        raise BuildError(f"{path} {' '.join(args)} exited {result.returncode}")
     return first[0] if first else "(no output)"
 
 

@@ -15,6 +15,7 @@ the Python kubernetes client and kopf. Nothing schedules pods: this is the API a
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import shutil
 import signal
@@ -33,6 +34,18 @@ from tests.support.kube_process import ManagedProcess, free_port
 from tests.support.kube_tools import KubeBinaries, find_binaries
 
 CONTEXT = "duka-test"
+# What pods call the API by (the `kubernetes` Service), for the serving certificate.
+KUBERNETES_SERVICE_NAMES = (
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+)
+
+
+def _first_service_ip(cidr: str) -> str:
+    """The `kubernetes` Service's ClusterIP: the first address of the service range."""
+    return str(ipaddress.ip_network(cidr)[1])
 
 
 class KubeApiServerError(RuntimeError):
@@ -46,10 +59,20 @@ class KubeApiServer:
         *,
         start_timeout_s: float = 120.0,
         extra_apiserver_flags: tuple[str, ...] = (),
+        address: str = "127.0.0.1",
+        service_cidr: str = "10.0.0.0/24",
+        with_nodes: bool = False,
     ) -> None:
+        """`with_nodes`: the control plane of a real cluster (tests/support/kube_cluster.py)
+        rather than the API alone: ServiceAccount admission on, the Node authorizer and
+        NodeRestriction, the `kubernetes` Service pointing at `address`, which then must be
+        one pods can reach (the node's own address, not loopback)."""
         self._binaries = binaries
         self._timeout = start_timeout_s
         self._extra_flags = extra_apiserver_flags
+        self._address = address
+        self._service_cidr = service_cidr
+        self._with_nodes = with_nodes
         self._workdir: Path | None = None
         self._etcd: ManagedProcess | None = None
         self._apiserver: ManagedProcess | None = None
@@ -67,7 +90,11 @@ class KubeApiServer:
         workdir = Path(tempfile.mkdtemp(prefix="duka-kube-"))
         self._workdir = workdir
         try:
-            self._pki = make_pki(workdir / "pki")
+            self._pki = make_pki(
+                workdir / "pki",
+                extra_ips=(self._address, _first_service_ip(self._service_cidr)),
+                extra_names=KUBERNETES_SERVICE_NAMES,
+            )
             etcd_url = self._start_etcd(binaries.etcd, workdir)
             self._start_apiserver(binaries.kube_apiserver, workdir, etcd_url)
             self._write_kubeconfig()
@@ -103,6 +130,11 @@ class KubeApiServer:
     @property
     def kubeconfig(self) -> Path:
         return self._folder() / "kubeconfig"
+
+    @property
+    def workdir(self) -> Path:
+        """The temporary folder holding the PKI, etcd's data and the logs."""
+        return self._folder()
 
     @property
     def pki(self) -> KubePki:
@@ -180,7 +212,26 @@ class KubeApiServer:
     def _start_apiserver(self, apiserver: Path, workdir: Path, etcd_url: str) -> None:
         pki = self.pki
         port = free_port()
-        self.url = f"https://127.0.0.1:{port}"
+        self.url = f"https://{self._address}:{port}"
+        if self._with_nodes:
+            node_flags = [
+                "--authorization-mode=Node,RBAC",
+                "--enable-admission-plugins=NodeRestriction",
+                # logs, exec and port-forward: the apiserver calls the kubelet as an admin.
+                f"--kubelet-client-certificate={pki.client_cert}",
+                f"--kubelet-client-key={pki.client_key}",
+                # The node's name is no DNS name: reach kubelets by their address.
+                "--kubelet-preferred-address-types=InternalIP,Hostname",
+            ]
+        else:
+            node_flags = [
+                "--authorization-mode=RBAC",
+                # The `kubernetes` Service's endpoint reconciler refuses a loopback address,
+                # and nothing in a node-less API would use that Service anyway.
+                "--endpoint-reconciler-type=none",
+                # No controller-manager runs, so nothing would create the tokens it waits for.
+                "--disable-admission-plugins=ServiceAccount",
+            ]
         self._apiserver = ManagedProcess(
             "kube-apiserver",
             [
@@ -192,16 +243,11 @@ class KubeApiServer:
                 f"--service-account-issuer={self.url}/",
                 f"--service-account-key-file={pki.sa_public_key}",
                 f"--service-account-signing-key-file={pki.sa_private_key}",
-                "--authorization-mode=RBAC",
                 f"--secure-port={port}",
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
-                # The `kubernetes` Service's endpoint reconciler refuses a loopback address,
-                # and nothing in a node-less API would use that Service anyway.
-                "--endpoint-reconciler-type=none",
-                "--service-cluster-ip-range=10.0.0.0/24",
-                # No controller-manager runs, so nothing would create the tokens it waits for.
-                "--disable-admission-plugins=ServiceAccount",
+                f"--bind-address={self._address}",
+                f"--advertise-address={self._address}",
+                f"--service-cluster-ip-range={self._service_cidr}",
+                *node_flags,
                 "--allow-privileged=true",
                 *self._extra_flags,
             ],

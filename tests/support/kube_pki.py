@@ -35,6 +35,8 @@ class KubePki:
     client_key: Path
     sa_public_key: Path
     sa_private_key: Path
+    # The CA's key: a whole cluster (tests/support/kube_cluster.py) signs more identities.
+    ca_key: Path
 
 
 def _name(common_name: str, organization: str | None = None) -> x509.Name:
@@ -120,12 +122,19 @@ def _ca() -> tuple[x509.Certificate, _Key]:
     return cert, key
 
 
-def make_pki(folder: Path) -> KubePki:
-    """Write a fresh CA, serving cert, admin client cert and SA key pair into `folder`."""
+def make_pki(
+    folder: Path, *, extra_ips: tuple[str, ...] = (), extra_names: tuple[str, ...] = ()
+) -> KubePki:
+    """Write a fresh CA, serving cert, admin client cert and SA key pair into `folder`.
+
+    `extra_ips` / `extra_names` join 127.0.0.1 / localhost in the serving certificate, e.g.
+    the node's address and the `kubernetes` Service's ClusterIP and names for pods."""
     folder.mkdir(parents=True, exist_ok=True)
     ca = _ca()
+    ips = ("127.0.0.1", *extra_ips)
     san = x509.SubjectAlternativeName(
-        [x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")), x509.DNSName("localhost")]
+        [x509.IPAddress(ipaddress.IPv4Address(ip)) for ip in ips]
+        + [x509.DNSName(name) for name in ("localhost", *extra_names)]
     )
     serving = _leaf(_name("kube-apiserver"), ca, ExtendedKeyUsageOID.SERVER_AUTH, san)
     client = _leaf(_name(ADMIN_USER, ADMIN_GROUP), ca, ExtendedKeyUsageOID.CLIENT_AUTH)
@@ -140,9 +149,11 @@ def make_pki(folder: Path) -> KubePki:
         client_key=folder / "admin.key",
         sa_public_key=folder / "sa.pub",
         sa_private_key=folder / "sa.key",
+        ca_key=folder / "ca.key",
     )
     files = {
         pki.ca_cert: _cert_pem(ca[0]),
+        pki.ca_key: _key_pem(ca[1]),
         pki.serving_cert: _cert_pem(serving[0]),
         pki.serving_key: _key_pem(serving[1]),
         pki.client_cert: _cert_pem(client[0]),
@@ -156,3 +167,22 @@ def make_pki(folder: Path) -> KubePki:
         path.touch(mode=0o600)
         path.write_bytes(data)
     return pki
+
+
+def issue_client_cert(
+    pki: KubePki, folder: Path, name: str, common_name: str, organization: str | None = None
+) -> tuple[Path, Path]:
+    """A client certificate for user `common_name` (group `organization`) signed by the CA:
+    `folder/name.crt` and `folder/name.key`. Kubernetes reads CN as the user, O as a group."""
+    ca_cert = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
+    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise TypeError(f"{pki.ca_key} is not the EC key make_pki writes")
+    cert, key = _leaf(
+        _name(common_name, organization), (ca_cert, ca_key), ExtendedKeyUsageOID.CLIENT_AUTH
+    )
+    paths = (folder / f"{name}.crt", folder / f"{name}.key")
+    for path, data in zip(paths, (_cert_pem(cert), _key_pem(key)), strict=True):
+        path.touch(mode=0o600)
+        path.write_bytes(data)
+    return paths

@@ -47,12 +47,11 @@ def tool_path(name: str) -> Path:
     return Path(found)
 
 
-def find_binaries(*, build: bool = True) -> KubeBinaries:
-    """The three binaries; builds the missing ones first unless `build` is false.
+def ensure_tools(names: tuple[str, ...], *, build: bool = True) -> None:
+    """Build the missing ones among `names` first (unless `build` is false), else raise.
 
     A cold build compiles Kubernetes (10+ minutes on 2 cores); its progress goes to stderr.
     """
-    names = ("etcd", "kube-apiserver", "kubectl")
     missing = [name for name in names if not tool_path(name).is_file()]
     if missing and build:
         command = [sys.executable, str(TOOLS / "build.py"), *missing]
@@ -63,9 +62,14 @@ def find_binaries(*, build: bool = True) -> KubeBinaries:
         missing = [name for name in names if not tool_path(name).is_file()]
     if missing:
         raise KubeToolsMissingError(
-            f"missing {', '.join(missing)}: run `python3 deploy/tools/build.py kube` "
-            "or point KUBEBUILDER_ASSETS at a folder that has them"
+            f"missing {', '.join(missing)}: run `python3 deploy/tools/build.py "
+            f"{' '.join(missing)}` or point KUBEBUILDER_ASSETS at a folder that has them"
         )
+
+
+def find_binaries(*, build: bool = True) -> KubeBinaries:
+    """etcd, kube-apiserver and kubectl; builds the missing ones first unless `build` is false."""
+    ensure_tools(("etcd", "kube-apiserver", "kubectl"), build=build)
     return KubeBinaries(
         etcd=tool_path("etcd"),
         kube_apiserver=tool_path("kube-apiserver"),

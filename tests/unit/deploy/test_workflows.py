@@ -76,11 +76,23 @@ def test_cd_pushes_deploys_and_rolls_back() -> None:
     assert deploy["permissions"] == {"contents": "read"}
     assert deploy["needs"] == ["image"]
     assert deploy["concurrency"]["cancel-in-progress"] is False
-    text = steps(deploy)
-    for needed in ("helm upgrade --install", "rollout status", "helm test", "helm rollback"):
-        assert needed in text
-    rollback = [s for s in deploy["steps"] if "helm rollback" in s.get("run", "")]
-    assert rollback[0]["if"] == "failure()"
+    # The deploy steps are the script `make e2e` rehearses against a local cluster.
+    assert "deploy/cd/deploy.sh" in steps(deploy)
+    script = (WORKFLOWS.parents[1] / "deploy" / "cd" / "deploy.sh").read_text()
+    for needed in ("upgrade --install", "rollout status", '"$HELM" test', '"$HELM" rollback'):
+        assert needed in script
+    assert "trap rollback ERR" in script
+
+
+def test_cd_delivers_only_a_commit_whose_ci_passed() -> None:
+    cd = workflow("cd.yml")
+    gate = cd["jobs"]["ci-passed"]
+    assert cd["jobs"]["image"]["needs"] == ["ci-passed"]
+    assert gate["permissions"] == {"actions": "read"}
+    text = steps(gate)
+    assert "workflows/ci.yml/runs?head_sha=$SHA" in text
+    assert '.conclusion == "success"' in text
+    assert gate["steps"][0]["env"]["SHA"] == "${{ github.sha }}"
 
 
 def test_no_secret_values_in_workflows() -> None:

@@ -1,0 +1,3 @@
+module duka.local/pause
+
+go 1.26
