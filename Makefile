@@ -16,7 +16,7 @@ uv:
 sync: uv ## install the locked environment
 	@$(UV) sync --frozen --quiet
 
-tools: ## build and cache the Go tools: etcd, kube-apiserver, kubectl, helm, kubeconform, actionlint
+tools: ## build and cache the Go tools: etcd, the Kubernetes binaries, CoreDNS, helm, kubeconform, actionlint
 	@python3 deploy/tools/build.py $(or $(TOOLS),all)
 
 keycloak: sync ## fetch Keycloak with Maven into .cache/keycloak and unpack it (once)
