@@ -20,7 +20,6 @@ import uuid
 from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from prefect import flow
@@ -32,6 +31,7 @@ from prefect.utilities.annotations import quote
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from flows import run_names
 from flows.deps import SenderDeps
 from flows.outbox import ClaimedSms
 from flows.send import SendContext, Sent, send_order_sms
@@ -61,13 +61,9 @@ class DispatchSession:
 SESSIONS: dict[str, DispatchSession] = {}
 
 
-def _run_name() -> str:
-    return "sms-dispatch-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-
-
 @flow(
     name=FLOW_NAME,
-    flow_run_name=_run_name,
+    flow_run_name=run_names.namer(run_names.DISPATCH),
     persist_result=False,
     validate_parameters=False,
     log_prints=False,

@@ -13,11 +13,11 @@ import contextlib
 import logging
 import time
 import uuid
-from datetime import UTC, datetime
 
 from prefect.flow_engine import run_flow_async
 from sqlalchemy.engine import make_url
 
+from flows import run_names
 from flows.deps import SenderDeps
 from flows.dispatch import SESSIONS, DispatchSession, dispatch_order_sms
 from flows.listen import WakeListener
@@ -25,10 +25,6 @@ from flows.prefect_api import CreatedRun, create_flow_run_once
 from flows.sweep import SWEEP_DEPS, sweep_order_sms
 
 log = logging.getLogger(__name__)
-
-
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
 class SmsRunner:
@@ -120,7 +116,7 @@ class SmsRunner:
         try:
             created = await create_flow_run_once(
                 dispatch_order_sms,
-                name=f"sms-dispatch-{_stamp()}",
+                name=run_names.run_name(run_names.DISPATCH),
                 parameters=parameters,
                 tags=["sms", "dispatch"],
                 idempotency_key=f"sms-dispatch:{session_id}",
@@ -181,7 +177,7 @@ class SmsRunner:
             scope = f"{outbox.host}:{outbox.port}/{outbox.database}"
             created = await create_flow_run_once(
                 sweep_order_sms,
-                name=f"sms-sweep-{_stamp()}",
+                name=run_names.run_name(run_names.SWEEP),
                 parameters={"runner_id": self.id},
                 tags=["sms", "sweep"],
                 idempotency_key=f"sms-sweep:{scope}:{sms.sweep_interval_s:g}:{slot}",

@@ -20,6 +20,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
+from flows import run_names
 from flows.deps import SenderDeps
 from flows.reconcile import Reconciler
 
@@ -43,13 +44,9 @@ async def reconcile_unknown_outcomes(deps: SenderDeps) -> dict[str, int]:
     return (await reconciler.settle(due, datetime.now(UTC))).as_dict()
 
 
-def _run_name() -> str:
-    return "sms-sweep-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-
-
 @flow(
     name=FLOW_NAME,
-    flow_run_name=_run_name,
+    flow_run_name=run_names.namer(run_names.SWEEP),
     persist_result=False,
     validate_parameters=False,
     log_prints=False,
