@@ -4,7 +4,8 @@ run ("sms-ORD-…"), until it has been idle for a while.
 Inside the runner (flows/runner.py) one dispatch flow run stays open while work keeps
 coming, woken by the runner for every batch of new orders; a flow run per order, or even
 per small batch, costs more than the sends themselves (docs/benchmarks.md, "Order SMS").
-Run on its own (`python -m flows send-pending`, or from the Prefect UI), it sends what is
+The runner passes the run its `DispatchSession` as the parameter. Run on its own
+(`python -m flows send-pending`, or a direct call), it opens its own context, sends what is
 pending and ends.
 
 The claim token is the flow run's id: a notification in 'sending' names the flow run that
@@ -32,7 +33,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from flows import run_names
-from flows.deps import SenderDeps
+from flows.context import LiveObject, RunnerContext
 from flows.outbox import ClaimedSms
 from flows.send import SendContext, Sent, send_order_sms
 
@@ -44,10 +45,11 @@ TICK_S = 1.0
 
 
 @dataclass
-class DispatchSession:
-    """What a dispatch flow run shares with the runner that opened it."""
+class DispatchSession(LiveObject):
+    """What a dispatch flow run shares with the runner that opened it (passed to the run
+    as its parameter)."""
 
-    deps: SenderDeps
+    ctx: RunnerContext
     idle_s: float
     max_s: float
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -57,10 +59,6 @@ class DispatchSession:
     token: uuid.UUID | None = None
 
 
-# Sessions of this process, by session id (the flow run's only parameter).
-SESSIONS: dict[str, DispatchSession] = {}
-
-
 @flow(
     name=FLOW_NAME,
     flow_run_name=run_names.namer(run_names.DISPATCH),
@@ -68,31 +66,30 @@ SESSIONS: dict[str, DispatchSession] = {}
     validate_parameters=False,
     log_prints=False,
 )
-async def dispatch_order_sms(session_id: str = "") -> dict[str, int]:
+async def dispatch_order_sms(session: DispatchSession | None = None) -> dict[str, int]:
     """Send pending order SMS, one task run each (see the module docstring)."""
     context = FlowRunContext.get()
     assert context is not None
     assert context.flow_run is not None
     token = context.flow_run.id
-    session = SESSIONS.get(session_id)
     if session is not None:
         session.token = token
         return await _dispatch(session, token)
-    deps = await SenderDeps.open()
+    ctx = await RunnerContext.open()
     try:
-        return await _dispatch(DispatchSession(deps, idle_s=0, max_s=deps.sms.session_max_s), token)
+        return await _dispatch(DispatchSession(ctx, idle_s=0, max_s=ctx.sms.session_max_s), token)
     finally:
-        await deps.aclose()
+        await ctx.aclose()
 
 
 async def _dispatch(session: DispatchSession, token: uuid.UUID) -> dict[str, int]:
-    deps, sms = session.deps, session.deps.sms
+    ctx, sms = session.ctx, session.ctx.sms
     send = send_order_sms.with_options(
         retries=sms.max_retries,
         retry_delay_seconds=exponential_backoff(sms.retry_backoff_s),
         retry_jitter_factor=sms.retry_jitter_factor,
     )
-    ctx = SendContext(deps.attempts, deps.gateway, token, sms.max_attempts)
+    send_ctx = SendContext(ctx.attempts, ctx.gateway, token, sms.max_attempts)
     loop = asyncio.get_running_loop()
     running: set[asyncio.Task[Any]] = set()
     slots = asyncio.Semaphore(sms.concurrency)
@@ -116,7 +113,9 @@ async def _dispatch(session: DispatchSession, token: uuid.UUID) -> dict[str, int
             # the row and the context for upstream results (there are none) twice per run.
             run = cast(
                 "Coroutine[Any, Any, State[Sent]]",
-                send(reference=row.reference, sms=quote(row), ctx=quote(ctx), return_state=True),
+                send(
+                    reference=row.reference, sms=quote(row), ctx=quote(send_ctx), return_state=True
+                ),
             )
             return await run
 
@@ -132,12 +131,12 @@ async def _dispatch(session: DispatchSession, token: uuid.UUID) -> dict[str, int
         try:
             if loop.time() - renewed >= sms.heartbeat_s:
                 # Keep the claims alive, including those waiting for a retry.
-                await deps.outbox.heartbeat([token], sms.lease_s)
+                await ctx.outbox.heartbeat([token], sms.lease_s)
                 renewed = loop.time()
             room = sms.max_in_flight - len(running)
             if session.accepting and room > 0:
                 limit = min(sms.batch_size, room)
-                rows = await deps.outbox.claim(token, limit, sms.lease_s)
+                rows = await ctx.outbox.claim(token, limit, sms.lease_s)
                 for row in rows:
                     start(row)
                 tally["claimed"] += len(rows)
@@ -163,7 +162,7 @@ async def _dispatch(session: DispatchSession, token: uuid.UUID) -> dict[str, int
             await asyncio.wait_for(session.wake.wait(), TICK_S)
     # Anything claimed that no attempt started (a task that died early) is freed now,
     # instead of when its lease runs out.
-    tally["released"] = await deps.outbox.release(token)
+    tally["released"] = await ctx.outbox.release(token)
     get_run_logger().info(
         "dispatch done: %d claimed, %d sent, %d not sent (see their task runs)",
         tally["claimed"],
