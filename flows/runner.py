@@ -25,7 +25,8 @@ from sqlalchemy.engine import make_url
 
 from flows import run_names
 from flows.context import RunnerContext
-from flows.dispatch import DispatchSession, dispatch_order_sms
+from flows.dispatch import dispatch_order_sms
+from flows.dispatch_loop import DispatchSession
 from flows.listen import WakeListener
 from flows.prefect_api import CreatedRun, create_flow_run_once
 from flows.sweep import sweep_order_sms

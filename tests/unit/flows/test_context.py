@@ -7,7 +7,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from api.core.settings import Settings
 from flows.context import RunnerContext
-from flows.dispatch import DispatchSession, dispatch_order_sms
+from flows.dispatch import dispatch_order_sms
+from flows.dispatch_loop import DispatchSession
 from flows.settings import SmsFlowSettings
 from flows.sweep import sweep_order_sms
 
