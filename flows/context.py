@@ -3,8 +3,8 @@
 `RunnerContext.open` is the composition root of the flows: `python -m flows` opens one
 context and hands it to the runner, which passes it explicitly to every flow run it starts
 (the runs execute in the runner's own event loop: see docs/architecture.md, "The SMS
-runner"). A flow started on its own (`python -m flows send-pending`, or a test calling the
-flow) opens one through the same function for the length of that run.
+runner and its flows"). A flow started on its own (`python -m flows send-pending`, or a
+test calling the flow) opens one through the same function for the length of that run.
 """
 
 from __future__ import annotations
