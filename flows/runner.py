@@ -18,7 +18,9 @@ import contextlib
 import logging
 import time
 import uuid
+from typing import Any
 
+from prefect import Flow
 from prefect.flow_engine import run_flow_async
 from prefect.utilities.annotations import quote
 from sqlalchemy.engine import make_url
@@ -119,12 +121,8 @@ class SmsRunner:
         session = DispatchSession(
             self.ctx, idle_s=self.sms.session_idle_s, max_s=self.sms.session_max_s
         )
-        created = await create_flow_run_once(
-            dispatch_order_sms,
-            name=run_names.run_name(run_names.DISPATCH),
-            parameters={"session": _RECORDED.format(runner=self.id)},
-            tags=["sms", "dispatch"],
-            idempotency_key=f"sms-dispatch:{session_id}",
+        created = await self._create_run(
+            dispatch_order_sms, run_names.DISPATCH, "session", f"sms-dispatch:{session_id}"
         )
         self._current = session
         self.dispatch_runs += 1
@@ -153,6 +151,19 @@ class SmsRunner:
                     await self.ctx.outbox.release(session.token)
             self.wake()  # rows that came while it wound down
 
+    async def _create_run(
+        self, flow: Flow[Any, Any], kind: str, parameter: str, idempotency_key: str
+    ) -> CreatedRun:
+        """Create a run of `flow` (named and tagged after `kind`) on the Prefect server. Its
+        `parameter` is recorded as a placeholder: the run gets the live object in process."""
+        return await create_flow_run_once(
+            flow,
+            name=run_names.run_name(kind),
+            parameters={parameter: _RECORDED.format(runner=self.id)},
+            tags=["sms", kind.removeprefix("sms-")],
+            idempotency_key=idempotency_key,
+        )
+
     # -- sweeping ------------------------------------------------------------
 
     async def _sweep_loop(self, stop: asyncio.Event) -> None:
@@ -176,12 +187,11 @@ class SmsRunner:
             slot = int(time.time() // sms.sweep_interval_s)
             outbox = make_url(self.ctx.database_url)
             scope = f"{outbox.host}:{outbox.port}/{outbox.database}"
-            created = await create_flow_run_once(
+            created = await self._create_run(
                 sweep_order_sms,
-                name=run_names.run_name(run_names.SWEEP),
-                parameters={"ctx": _RECORDED.format(runner=self.id)},
-                tags=["sms", "sweep"],
-                idempotency_key=f"sms-sweep:{scope}:{sms.sweep_interval_s:g}:{slot}",
+                run_names.SWEEP,
+                "ctx",
+                f"sms-sweep:{scope}:{sms.sweep_interval_s:g}:{slot}",
             )
             if created.created:
                 await run_flow_async(
