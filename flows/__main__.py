@@ -29,24 +29,26 @@ def configure_logging(task_log_level: str, level: int = logging.INFO) -> None:
 
 
 async def _run_forever() -> int:
-    from flows.deps import SenderDeps
+    from flows.context import RunnerContext
     from flows.runner import SmsRunner
 
-    deps = await SenderDeps.open()
+    # The process's composition root: one context, owned here, passed to the runner.
+    ctx = await RunnerContext.open()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    runner = SmsRunner(deps)
+    runner = SmsRunner(ctx)
     print(f"[duka-flows] runner {runner.id} listening for new orders", file=sys.stderr, flush=True)
     try:
         await runner.run(stop)
     finally:
-        await deps.aclose()
+        await ctx.aclose()
     return 0
 
 
 async def _once(which: str) -> int:
+    # A flow called with no context opens its own for the run (flows/context.py).
     if which == "send-pending":
         from flows.dispatch import dispatch_order_sms
 

@@ -4,6 +4,11 @@ through dispatch flow runs, keeps its claims alive, and runs the sweeper.
 Orders never wait for Prefect: the API only commits the order, its outbox row and a NOTIFY.
 When Prefect is unreachable the runner claims nothing (every send is a task run, so there
 is nothing to run it in); the rows stay pending and go out once Prefect answers again.
+
+The runner creates each flow run on the Prefect server (with an idempotency key) and runs
+it in this process's event loop, handing it the live objects as its parameter: the
+dispatch run its `DispatchSession`, the sweep run the runner's `RunnerContext`. The server
+records a placeholder for them (`_RECORDED`): a live object has no JSON form.
 """
 
 from __future__ import annotations
@@ -13,30 +18,33 @@ import contextlib
 import logging
 import time
 import uuid
-from datetime import UTC, datetime
+from typing import Any
 
+from prefect import Flow
 from prefect.flow_engine import run_flow_async
+from prefect.utilities.annotations import quote
 from sqlalchemy.engine import make_url
 
-from flows.deps import SenderDeps
-from flows.dispatch import SESSIONS, DispatchSession, dispatch_order_sms
+from flows import run_names
+from flows.context import RunnerContext
+from flows.dispatch import dispatch_order_sms
+from flows.dispatch_loop import DispatchSession
 from flows.listen import WakeListener
 from flows.prefect_api import CreatedRun, create_flow_run_once
-from flows.sweep import SWEEP_DEPS, sweep_order_sms
+from flows.sweep import sweep_order_sms
 
 log = logging.getLogger(__name__)
 
-
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+# What the server records as a run's parameter: the runner's id, to find its runs.
+_RECORDED = "<passed in process by runner {runner}>"
 
 
 class SmsRunner:
-    def __init__(self, deps: SenderDeps, runner_id: str | None = None) -> None:
-        self.deps = deps
-        self.sms = deps.sms
+    def __init__(self, ctx: RunnerContext, runner_id: str | None = None) -> None:
+        self.ctx = ctx
+        self.sms = ctx.sms
         self.id = runner_id or uuid.uuid4().hex[:12]
-        self.listener = WakeListener(deps.database_url, self.wake)
+        self.listener = WakeListener(ctx.database_url, self.wake)
         self._wake = asyncio.Event()
         self._current: DispatchSession | None = None
         self._sessions: dict[str, tuple[DispatchSession, asyncio.Task[None]]] = {}
@@ -51,7 +59,6 @@ class SmsRunner:
         """Run until `stop` is set (or the task is cancelled); then let the dispatch runs
         finish what they hold, for up to `grace_s`."""
         stop = stop or asyncio.Event()
-        SWEEP_DEPS[self.id] = self.deps
         loops = [
             asyncio.create_task(self.listener.run(), name="listen"),
             asyncio.create_task(self._dispatch_loop(), name="dispatch"),
@@ -69,7 +76,6 @@ class SmsRunner:
             await self._drain(grace_s)
             sweeper.cancel()
             await asyncio.gather(sweeper, return_exceptions=True)
-            SWEEP_DEPS.pop(self.id, None)
 
     async def _drain(self, grace_s: float) -> None:
         running = [task for _, task in self._sessions.values()]
@@ -94,7 +100,7 @@ class SmsRunner:
                 current.wake.set()
                 continue
             try:
-                if not await self.deps.outbox.has_pending():
+                if not await self.ctx.outbox.has_pending():
                     continue
                 await self._open_session()
                 self._prefect_backoff_s = 1.0
@@ -113,21 +119,11 @@ class SmsRunner:
     async def _open_session(self) -> None:
         session_id = uuid.uuid4().hex
         session = DispatchSession(
-            self.deps, idle_s=self.sms.session_idle_s, max_s=self.sms.session_max_s
+            self.ctx, idle_s=self.sms.session_idle_s, max_s=self.sms.session_max_s
         )
-        parameters = {"session_id": session_id}
-        SESSIONS[session_id] = session
-        try:
-            created = await create_flow_run_once(
-                dispatch_order_sms,
-                name=f"sms-dispatch-{_stamp()}",
-                parameters=parameters,
-                tags=["sms", "dispatch"],
-                idempotency_key=f"sms-dispatch:{session_id}",
-            )
-        except BaseException:
-            SESSIONS.pop(session_id, None)
-            raise
+        created = await self._create_run(
+            dispatch_order_sms, run_names.DISPATCH, "session", f"sms-dispatch:{session_id}"
+        )
         self._current = session
         self.dispatch_runs += 1
         task = asyncio.create_task(self._run_session(session_id, session, created))
@@ -140,21 +136,33 @@ class SmsRunner:
             await run_flow_async(
                 dispatch_order_sms,
                 flow_run=created.flow_run,
-                parameters={"session_id": session_id},
+                parameters={"session": quote(session)},
                 return_type="state",
             )
         except Exception:
             log.exception("dispatch run %s ended with an error", created.flow_run.name)
         finally:
             session.accepting = False
-            SESSIONS.pop(session_id, None)
             self._sessions.pop(session_id, None)
             if self._current is session:
                 self._current = None
             if session.token is not None:
                 with contextlib.suppress(Exception):
-                    await self.deps.outbox.release(session.token)
+                    await self.ctx.outbox.release(session.token)
             self.wake()  # rows that came while it wound down
+
+    async def _create_run(
+        self, flow: Flow[Any, Any], kind: str, parameter: str, idempotency_key: str
+    ) -> CreatedRun:
+        """Create a run of `flow` (named and tagged after `kind`) on the Prefect server. Its
+        `parameter` is recorded as a placeholder: the run gets the live object in process."""
+        return await create_flow_run_once(
+            flow,
+            name=run_names.run_name(kind),
+            parameters={parameter: _RECORDED.format(runner=self.id)},
+            tags=["sms", kind.removeprefix("sms-")],
+            idempotency_key=idempotency_key,
+        )
 
     # -- sweeping ------------------------------------------------------------
 
@@ -172,26 +180,24 @@ class SmsRunner:
     async def sweep_once(self) -> bool:
         """Run the sweeper flow if the outbox needs it; True when it ran."""
         sms = self.sms
-        work = await self.deps.outbox.work(sms.sweep_interval_s, sms.unknown_grace_s)
+        work = await self.ctx.outbox.work(sms.sweep_interval_s, sms.unknown_grace_s)
         ran = False
         if work.needs_sweep:
             # One sweep per interval across all runners of this outbox: the key names both.
             slot = int(time.time() // sms.sweep_interval_s)
-            outbox = make_url(self.deps.database_url)
+            outbox = make_url(self.ctx.database_url)
             scope = f"{outbox.host}:{outbox.port}/{outbox.database}"
-            created = await create_flow_run_once(
+            created = await self._create_run(
                 sweep_order_sms,
-                name=f"sms-sweep-{_stamp()}",
-                parameters={"runner_id": self.id},
-                tags=["sms", "sweep"],
-                idempotency_key=f"sms-sweep:{scope}:{sms.sweep_interval_s:g}:{slot}",
+                run_names.SWEEP,
+                "ctx",
+                f"sms-sweep:{scope}:{sms.sweep_interval_s:g}:{slot}",
             )
             if created.created:
-                SWEEP_DEPS[self.id] = self.deps
                 await run_flow_async(
                     sweep_order_sms,
                     flow_run=created.flow_run,
-                    parameters={"runner_id": self.id},
+                    parameters={"ctx": quote(self.ctx)},
                     return_type="state",
                 )
                 self.sweeps += 1

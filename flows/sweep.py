@@ -10,6 +10,9 @@ only when there is something to repair:
 - pending rows older than the sweep interval, which a wake-up missed (orders stored while
   the runner or Prefect was down): counted here, sent by the dispatch run the runner
   wakes right after.
+
+The runner passes its context to the run; run on its own (`python -m flows sweep`, or a
+direct call), the flow opens a context for the length of the run.
 """
 
 from __future__ import annotations
@@ -20,52 +23,45 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from flows.deps import SenderDeps
+from flows import run_names
+from flows.context import RunnerContext
 from flows.reconcile import Reconciler
 
 FLOW_NAME = "sweep-order-sms"
 RECONCILE_BATCH = 500
 
-# The runner's dependencies, when it runs the sweep in-process.
-SWEEP_DEPS: dict[str, SenderDeps] = {}
-
 
 @task(name="recover-stale-claims", cache_policy=NO_CACHE, persist_result=False)
-async def recover_stale_claims(deps: SenderDeps) -> int:
-    return await deps.outbox.recover_stale()
+async def recover_stale_claims(ctx: RunnerContext) -> int:
+    return await ctx.outbox.recover_stale()
 
 
 @task(name="reconcile-unknown-outcomes", cache_policy=NO_CACHE, persist_result=False)
-async def reconcile_unknown_outcomes(deps: SenderDeps) -> dict[str, int]:
-    sms = deps.sms
-    due = await deps.outbox.unknown_due(sms.unknown_grace_s, RECONCILE_BATCH)
-    reconciler = Reconciler(deps.db, deps.lookup, sms.unknown_grace_s)
+async def reconcile_unknown_outcomes(ctx: RunnerContext) -> dict[str, int]:
+    sms = ctx.sms
+    due = await ctx.outbox.unknown_due(sms.unknown_grace_s, RECONCILE_BATCH)
+    reconciler = Reconciler(ctx.db, ctx.lookup, sms.unknown_grace_s)
     return (await reconciler.settle(due, datetime.now(UTC))).as_dict()
-
-
-def _run_name() -> str:
-    return "sms-sweep-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
 @flow(
     name=FLOW_NAME,
-    flow_run_name=_run_name,
+    flow_run_name=run_names.namer(run_names.SWEEP),
     persist_result=False,
     validate_parameters=False,
     log_prints=False,
 )
-async def sweep_order_sms(runner_id: str = "") -> dict[str, int]:
-    deps = SWEEP_DEPS.get(runner_id)
-    own = deps is None
-    if deps is None:
-        deps = await SenderDeps.open()
+async def sweep_order_sms(ctx: RunnerContext | None = None) -> dict[str, int]:
+    own = ctx is None
+    if ctx is None:
+        ctx = await RunnerContext.open()
     try:
-        recovered = await recover_stale_claims(deps)
-        settled = await reconcile_unknown_outcomes(deps)
-        overdue = await deps.outbox.work(deps.sms.sweep_interval_s, deps.sms.unknown_grace_s)
+        recovered = await recover_stale_claims(ctx)
+        settled = await reconcile_unknown_outcomes(ctx)
+        overdue = await ctx.outbox.work(ctx.sms.sweep_interval_s, ctx.sms.unknown_grace_s)
     finally:
         if own:
-            await deps.aclose()
+            await ctx.aclose()
     summary = {"recovered": recovered, **settled, "pending_overdue": int(overdue.overdue)}
     get_run_logger().info("sweep: %s", summary)
     return summary

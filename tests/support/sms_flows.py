@@ -21,7 +21,7 @@ from api.db.engine import Database
 from api.orders.schemas import OrderCreate
 from api.orders.service import OrderService
 from at_sandbox.runner import SandboxServer
-from flows.deps import SenderDeps
+from flows.context import RunnerContext
 from flows.runner import SmsRunner
 from flows.settings import SmsFlowSettings
 
@@ -98,7 +98,7 @@ async def running_runner(
     settings: Settings, sms: SmsFlowSettings = FAST, **deps: Any
 ) -> AsyncIterator[SmsRunner]:
     """An SmsRunner in this event loop, listening before the block starts."""
-    opened = await SenderDeps.open(settings, sms, **deps)
+    opened = await RunnerContext.open(settings, sms, **deps)
     runner = SmsRunner(opened)
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop, grace_s=10))

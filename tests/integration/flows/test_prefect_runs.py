@@ -12,7 +12,7 @@ from sqlalchemy import text
 from api.core.settings import get_settings
 from api.db.engine import Database
 from at_sandbox.runner import SandboxServer
-from flows.deps import SenderDeps
+from flows.context import RunnerContext
 from flows.dispatch import dispatch_order_sms
 from flows.prefect_api import create_flow_run_once, prefect_reachable
 from flows.prefect_server import PrefectServer
@@ -62,7 +62,7 @@ async def test_the_sweeper_runs_only_when_needed_and_once_per_interval(
     # One interval for the whole test (and one no earlier session used): a second runner's
     # sweep in it is a duplicate.
     sms = FAST.model_copy(update={"sweep_interval_s": 7200.0 + uuid.uuid4().int % 3600})
-    deps = await SenderDeps.open(settings, sms)
+    deps = await RunnerContext.open(settings, sms)
     try:
         one, other = SmsRunner(deps), SmsRunner(deps)
         assert not await one.sweep_once(), "nothing to repair: no flow run"

@@ -16,7 +16,7 @@ from api.webhooks.service import DeliveryReportService
 from at_sandbox.inbox import InboxMessage
 from at_sandbox.runner import SandboxServer
 from flows import sweep
-from flows.deps import SenderDeps
+from flows.context import RunnerContext
 from flows.lookup import SandboxInboxLookup
 from flows.outbox import Outbox, UnknownSend
 from flows.reconcile import Reconciler
@@ -250,7 +250,7 @@ async def test_unsettleable_sends_cannot_jam_the_reconcile_batch(
     )
     try:
         for _ in range(3):
-            await sweep.reconcile_unknown_outcomes.fn(cast(SenderDeps, deps))
+            await sweep.reconcile_unknown_outcomes.fn(cast(RunnerContext, deps))
     finally:
         await deps.lookup.aclose()
     for send in [*stuck, later]:
