@@ -20,7 +20,7 @@ tools: ## build and cache the Go tools: etcd, the Kubernetes binaries, CoreDNS, 
 	@python3 deploy/tools/build.py $(or $(TOOLS),all)
 
 keycloak: sync ## fetch Keycloak with Maven into .cache/keycloak and unpack it (once)
-	@$(RUN) python -m api.devstack.keycloak_dist
+	@$(RUN) python -m devtools.keycloak_dist
 
 # Images: podman with a locally made base when the public one cannot be pulled (docs/deploy.md,
 # "Image"); each build is skipped when its inputs are unchanged.
@@ -32,11 +32,11 @@ images: image keycloak ## the devstack's images too: Keycloak, PostgreSQL, Prefe
 
 # Maven first (only while .cache/keycloak is empty): a missing one fails before anything runs.
 dev: ## run the local stack in the foreground (Ctrl-C stops it)
-	@python3 -m api.devstack.keycloak_dist --check-maven
+	@python3 -m devtools.keycloak_dist --check-maven
 	@$(MAKE) --no-print-directory uv
 	@started=$$(date +%s); echo "[duka] uv sync: installing the locked environment" >&2; \
 		$(UV) sync --frozen --quiet && echo "[duka] uv sync done in $$(($$(date +%s) - started)) s" >&2
-	@$(RUN) duka dev
+	@$(RUN) python -m devtools.dev
 
 test: sync ## the whole suite with the branch-coverage gate (what CI runs)
 	@$(RUN) pytest --cov --cov-report=term-missing --cov-report=xml
@@ -54,7 +54,7 @@ e2e: sync ## end-to-end (root, podman): a real single-node cluster running the c
 lint: sync ## ruff check, ruff format --check, mypy --strict, then lint-deploy
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy api tests bench at_sandbox flows operator/duka_operator
+	@$(RUN) mypy api tests bench devtools flows operator/duka_operator
 	@$(MAKE) --no-print-directory lint-deploy
 
 # Delivery linters. Python ones come from the locked `deploy` dependency group, installed into

@@ -2,7 +2,7 @@
 
 postgres: its entrypoint (containerfiles/postgres/). prefect: pins from uv.lock, so the
 server has the runner's Prefect and dependency versions. keycloak: the dist tar.gz that the
-project fetches with Maven (api/devstack/keycloak_dist.py, .cache/keycloak) and a Java runtime
+project fetches with Maven (devtools/keycloak_dist.py, .cache/keycloak) and a Java runtime
 linked with jlink from a JDK >= 21 (DUKA_KEYCLOAK_JDK, JAVA_HOME, or Temurin 25 from
 /usr/lib/jvm): Debian bookworm (and its backports) has only OpenJDK 17.
 """
@@ -68,7 +68,7 @@ def keycloak_archive(version: str) -> Path:
     archive = ROOT / ".cache" / "keycloak" / f"keycloak-quarkus-dist-{version}.tar.gz"
     if not archive.is_file():
         run(
-            [sys.executable, "-m", "api.devstack.keycloak_dist"],
+            [sys.executable, "-m", "devtools.keycloak_dist"],
             what="fetching Keycloak with Maven (make keycloak)",
             cwd=ROOT,
         )

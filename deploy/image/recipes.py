@@ -48,10 +48,10 @@ def project_version() -> str:
 
 
 def keycloak_version() -> str:
-    source = (ROOT / "api/devstack/keycloak_dist.py").read_text()
+    source = (ROOT / "devtools/keycloak_dist.py").read_text()
     found = re.search(r'^KEYCLOAK_VERSION = "([^"]+)"', source, re.MULTILINE)
     if not found:
-        raise BuildError("KEYCLOAK_VERSION not found in api/devstack/keycloak_dist.py")
+        raise BuildError("KEYCLOAK_VERSION not found in devtools/keycloak_dist.py")
     return found.group(1)
 
 

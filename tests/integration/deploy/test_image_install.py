@@ -74,7 +74,7 @@ def test_no_dev_tools_in_the_runtime(image_venv: Path) -> None:
         ["duka", "--help"],
         ["duka", "serve", "--help"],
         ["duka", "migrate", "--help"],
-        ["python", "-m", "at_sandbox", "--help"],
+        ["python", "-m", "devtools.at_sandbox", "--help"],
         ["python", "-m", "flows", "--help"],
         ["kopf", "run", "--help"],
         ["prefect", "--version"],

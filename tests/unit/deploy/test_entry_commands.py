@@ -101,7 +101,7 @@ def cases() -> Iterator[object]:
 def test_commands_are_found() -> None:
     found = {" ".join(argv[:3]) for _, argv in commands()}
     assert {"duka serve", "duka migrate", "python -m flows", "kopf run -m"} <= found
-    assert "python -m at_sandbox" in found
+    assert "python -m devtools.at_sandbox" in found
 
 
 @pytest.mark.parametrize("argv", list(cases()))
