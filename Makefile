@@ -51,10 +51,11 @@ e2e: sync ## end-to-end (root, podman): a real single-node cluster running the c
 	@python3 deploy/tools/build.py cluster
 	@$(RUN) pytest tests/e2e -p no:cacheprovider
 
-lint: sync ## ruff check, ruff format --check, mypy --strict, then lint-deploy
+lint: sync ## ruff check, ruff format --check, mypy --strict, import contracts, then lint-deploy
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@$(RUN) mypy api tests bench devtools flows operator/duka_operator
+	@$(RUN) lint-imports --no-cache
 	@$(MAKE) --no-print-directory lint-deploy
 
 # Delivery linters. Python ones come from the locked `deploy` dependency group, installed into
