@@ -74,7 +74,6 @@ def test_no_dev_tools_in_the_runtime(image_venv: Path) -> None:
         ["duka", "--help"],
         ["duka", "serve", "--help"],
         ["duka", "migrate", "--help"],
-        ["python", "-m", "devtools.at_sandbox", "--help"],
         ["python", "-m", "flows", "--help"],
         ["kopf", "run", "--help"],
         ["prefect", "--version"],
@@ -83,3 +82,14 @@ def test_no_dev_tools_in_the_runtime(image_venv: Path) -> None:
 )
 def test_entry_commands_start(image_venv: Path, argv: list[str]) -> None:
     assert in_venv(image_venv, *argv)
+
+
+def test_no_dev_tooling_in_the_runtime(image_venv: Path) -> None:
+    out = in_venv(
+        image_venv,
+        "python",
+        "-c",
+        "import importlib.util as u; "
+        "print([m for m in ('devtools', 'at_sandbox') if u.find_spec(m)])",
+    )
+    assert out.strip() == "[]"
