@@ -72,12 +72,6 @@ RUN groupadd --system --gid 10001 duka \
     && useradd --system --uid 10001 --gid 10001 --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin duka
 COPY --from=builder /opt/duka/venv /opt/duka/venv
-# Interim: the Africa's Talking sandbox is dev tooling, outside the wheel, but the dev and e2e
-# values run it as the flow runner's sidecar from this image until it has an image of its own.
-# It sits beside the venv, not on any path: only `python -m devtools.at_sandbox` run from
-# /opt/duka (the working directory) finds it, and nothing of the product imports it.
-COPY devtools/__init__.py /opt/duka/devtools/__init__.py
-COPY devtools/at_sandbox /opt/duka/devtools/at_sandbox
 # The container's network namespace is the boundary, so the API listens on all of its
 # interfaces; HOME and PREFECT_HOME point at /tmp, the only writable place (an emptyDir).
 ENV PATH=/opt/duka/venv/bin:${PATH} \

@@ -27,8 +27,8 @@ keycloak: sync ## fetch Keycloak with Maven into .cache/keycloak and unpack it (
 image: ## build the image into localhost/duka:<version>; prints its name, size and build time
 	@python3 deploy/image/build.py duka
 
-images: image keycloak ## the devstack's images too: Keycloak, PostgreSQL, Prefect
-	@for name in postgres prefect keycloak; do python3 deploy/image/build.py $$name || exit 1; done
+images: image keycloak ## the devstack's images too: Keycloak, PostgreSQL, Prefect, the AT sandbox
+	@for name in postgres prefect keycloak sandbox; do python3 deploy/image/build.py $$name || exit 1; done
 
 # Maven first (only while .cache/keycloak is empty): a missing one fails before anything runs.
 dev: ## run the local stack in the foreground (Ctrl-C stops it)

@@ -35,6 +35,7 @@ class Images:
     keycloak: str
     postgres: str
     prefect: str
+    sandbox: str
 
     @property
     def duka_repository(self) -> str:

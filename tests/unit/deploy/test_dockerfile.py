@@ -60,13 +60,7 @@ def test_builder_installs_the_lock_without_dev_tools(instructions: list[Instruct
 def test_runtime_copies_only_the_venv(instructions: list[Instruction]) -> None:
     final = final_stage(instructions)
     copies = [i.value for i in final if i.keyword == "COPY"]
-    # Besides the venv, only the interim copy of the AT sandbox (dev tooling, outside the wheel)
-    # that the dev and e2e values run as a sidecar until it has an image of its own.
-    assert copies == [
-        "--from=builder /opt/duka/venv /opt/duka/venv",
-        "devtools/__init__.py /opt/duka/devtools/__init__.py",
-        "devtools/at_sandbox /opt/duka/devtools/at_sandbox",
-    ]
+    assert copies == ["--from=builder /opt/duka/venv /opt/duka/venv"]
     runs = " ".join(i.value for i in final if i.keyword == "RUN")
     for tool in ("pip install", "uv ", "apt-get", "gcc", "curl"):
         assert tool not in runs
@@ -106,7 +100,8 @@ def test_build_context_is_an_allow_list() -> None:
     assert entries[0] == "*"
     allowed = {e.removeprefix("!").rstrip("/") for e in entries if e.startswith("!")}
     assert {"pyproject.toml", "uv.lock", "api", "flows", "operator"} <= allowed
-    # Of the dev tooling, only the AT sandbox (a sidecar in the dev and e2e values).
+    # Of the dev tooling, only the AT sandbox: the context of its own image too (deploy/image/
+    # containerfiles/sandbox.Containerfile); the wheel, so the runtime stage, leaves it out.
     assert {e for e in allowed if e.startswith("devtools")} == {
         "devtools/__init__.py",
         "devtools/at_sandbox",
