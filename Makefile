@@ -20,23 +20,23 @@ tools: ## build and cache the Go tools: etcd, the Kubernetes binaries, CoreDNS, 
 	@python3 deploy/tools/build.py $(or $(TOOLS),all)
 
 keycloak: sync ## fetch Keycloak with Maven into .cache/keycloak and unpack it (once)
-	@$(RUN) python -m api.devstack.keycloak_dist
+	@$(RUN) python -m devtools.keycloak_dist
 
 # Images: podman with a locally made base when the public one cannot be pulled (docs/deploy.md,
 # "Image"); each build is skipped when its inputs are unchanged.
 image: ## build the image into localhost/duka:<version>; prints its name, size and build time
 	@python3 deploy/image/build.py duka
 
-images: image keycloak ## the devstack's images too: Keycloak, PostgreSQL, Prefect
-	@for name in postgres prefect keycloak; do python3 deploy/image/build.py $$name || exit 1; done
+images: image keycloak ## the devstack's images too: Keycloak, PostgreSQL, Prefect, the AT sandbox
+	@for name in postgres prefect keycloak sandbox; do python3 deploy/image/build.py $$name || exit 1; done
 
 # Maven first (only while .cache/keycloak is empty): a missing one fails before anything runs.
 dev: ## run the local stack in the foreground (Ctrl-C stops it)
-	@python3 -m api.devstack.keycloak_dist --check-maven
+	@python3 -m devtools.keycloak_dist --check-maven
 	@$(MAKE) --no-print-directory uv
 	@started=$$(date +%s); echo "[duka] uv sync: installing the locked environment" >&2; \
 		$(UV) sync --frozen --quiet && echo "[duka] uv sync done in $$(($$(date +%s) - started)) s" >&2
-	@$(RUN) duka dev
+	@$(RUN) python -m devtools.dev
 
 test: sync ## the whole suite with the branch-coverage gate (what CI runs)
 	@$(RUN) pytest --cov --cov-report=term-missing --cov-report=xml
@@ -51,10 +51,11 @@ e2e: sync ## end-to-end (root, podman): a real single-node cluster running the c
 	@python3 deploy/tools/build.py cluster
 	@$(RUN) pytest tests/e2e -p no:cacheprovider
 
-lint: sync ## ruff check, ruff format --check, mypy --strict, then lint-deploy
+lint: sync ## ruff check, ruff format --check, mypy --strict, import contracts, then lint-deploy
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy api tests bench at_sandbox flows operator/duka_operator
+	@$(RUN) mypy api tests bench devtools flows operator/duka_operator
+	@$(RUN) lint-imports --no-cache
 	@$(MAKE) --no-print-directory lint-deploy
 
 # Delivery linters. Python ones come from the locked `deploy` dependency group, installed into

@@ -1,4 +1,6 @@
-"""`duka` command: serve the API, run migrations, manage the embedded database, run dev."""
+"""`duka` command: serve the API, run migrations, manage the embedded database.
+
+The local stack (`make dev`) is dev tooling: `python -m devtools.dev`, outside the product."""
 
 from __future__ import annotations
 
@@ -65,12 +67,6 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
-    from api.dev import run_dev
-
-    return run_dev(settings)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="duka", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -83,8 +79,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_db = sub.add_parser("db", help="the embedded PostgreSQL server")
     p_db.add_argument("action", choices=["start", "stop", "url"])
     p_db.set_defaults(func=cmd_db)
-    p_dev = sub.add_parser("dev", help="run the local stack in the foreground")
-    p_dev.set_defaults(func=cmd_dev)
     args = parser.parse_args(argv)
     try:
         result: int = args.func(get_settings(), args)

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from api.devstack.http_wait import NotReadyError, wait_for_http
 from bench.config import RESULTS_DIR, ROOT, BenchConfig
+from devtools.http_wait import NotReadyError, wait_for_http
 
 
 @dataclass(frozen=True)

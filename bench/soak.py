@@ -39,7 +39,7 @@ from bench.database import BenchDatabase, customer_code
 from bench.issuer import BenchIssuer
 from bench.machine import machine_info
 from bench.servers import duka_command, running
-from flows.prefect_server import PrefectServer, free_port
+from devtools.prefect_server import PrefectServer, free_port
 
 API_KEY = "bench-soak-key"
 CALLBACK_SECRET = "bench-soak-callback-secret"  # fake, for this local run only
@@ -333,7 +333,7 @@ def start_sandbox(port: int, callback_url: str, log: IO[bytes]) -> subprocess.Po
         [
             sys.executable,
             "-m",
-            "at_sandbox",
+            "devtools.at_sandbox",
             "--port",
             str(port),
             "--api-key",

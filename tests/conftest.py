@@ -16,10 +16,10 @@ from sqlalchemy import text
 
 from api.core.settings import Settings
 from api.db.engine import Database
-from api.devstack.keycloak import KeycloakServer
 from api.main import create_app
-from at_sandbox.config import SandboxConfig
-from at_sandbox.runner import SandboxServer
+from devtools.at_sandbox.config import SandboxConfig
+from devtools.at_sandbox.runner import SandboxServer
+from devtools.keycloak import KeycloakServer
 from tests.support.kube_apiserver import KubeApiServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -149,7 +149,7 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "Africa's Talking API root, e.g. http://127.0.0.1:8025 for the local sandbox "
-            "(python -m at_sandbox). Unset: AT's own host for the username. "
+            "(python -m devtools.at_sandbox). Unset: AT's own host for the username. "
             "Plain http is accepted on loopback only."
         ),
     )

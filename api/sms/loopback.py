@@ -1,6 +1,6 @@
 """Whether a host name or address is this machine's loopback: plain HTTP to Africa's
-Talking is allowed only there (the local sandbox), and the sandbox answers its controls
-only to requests addressed there."""
+Talking is allowed only there (the local sandbox, which keeps its own copy of this rule in
+devtools/at_sandbox/loopback.py)."""
 
 from __future__ import annotations
 

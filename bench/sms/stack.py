@@ -15,7 +15,7 @@ import httpx
 from api.core.settings import Settings
 from api.db import migrate
 from api.db.embedded import EmbeddedPostgres
-from flows.prefect_server import PrefectServer, free_port
+from devtools.prefect_server import PrefectServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_PORT = 54343
@@ -94,7 +94,7 @@ def start_stack() -> Stack:
     prefect.start()
     port = free_port()
     sandbox = subprocess.Popen(
-        [sys.executable, "-m", "at_sandbox", "--port", str(port), "--api-key", API_KEY],
+        [sys.executable, "-m", "devtools.at_sandbox", "--port", str(port), "--api-key", API_KEY],
         env={**os.environ, "AT_SANDBOX_LOG_LEVEL": "warning"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -4,7 +4,8 @@
     python3 deploy/image/build.py NAME [--tag TAG] [--force]   # build (or reuse) one image
     python3 deploy/image/build.py --ref NAME                   # print its reference only
 
-NAME is one of: base, python, duka, keycloak, postgres, prefect (what each is: IMAGES below).
+NAME is one of: base, python, duka, keycloak, postgres, prefect, sandbox (what each is: IMAGES
+below).
 Progress goes to stdout as `[image] ...` lines (the tools' own output to stderr); the LAST
 stdout line is the image reference, so `ref=$(... | tail -n1)` works. An image whose
 `dev.duka.inputs` label matches the hash of what its build would read is reused as it is.
@@ -30,6 +31,7 @@ IMAGES = {
     "keycloak": "localhost/duka-keycloak:<version> (JDK 21+ and the Keycloak dist)",
     "postgres": "localhost/duka-postgres:<major> (Debian's PostgreSQL server)",
     "prefect": "localhost/duka-prefect:<version> (the Prefect server)",
+    "sandbox": "localhost/duka-sandbox:<version> (duka + the AT sandbox, for the dev/e2e sidecar)",
 }
 
 

@@ -2,9 +2,10 @@
 
 postgres: its entrypoint (containerfiles/postgres/). prefect: pins from uv.lock, so the
 server has the runner's Prefect and dependency versions. keycloak: the dist tar.gz that the
-project fetches with Maven (api/devstack/keycloak_dist.py, .cache/keycloak) and a Java runtime
+project fetches with Maven (devtools/keycloak_dist.py, .cache/keycloak) and a Java runtime
 linked with jlink from a JDK >= 21 (DUKA_KEYCLOAK_JDK, JAVA_HOME, or Temurin 25 from
-/usr/lib/jvm): Debian bookworm (and its backports) has only OpenJDK 17.
+/usr/lib/jvm): Debian bookworm (and its backports) has only OpenJDK 17. sandbox: the AT
+sandbox's sources (devtools/at_sandbox), at the same paths as in the repository.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def keycloak_archive(version: str) -> Path:
     archive = ROOT / ".cache" / "keycloak" / f"keycloak-quarkus-dist-{version}.tar.gz"
     if not archive.is_file():
         run(
-            [sys.executable, "-m", "api.devstack.keycloak_dist"],
+            [sys.executable, "-m", "devtools.keycloak_dist"],
             what="fetching Keycloak with Maven (make keycloak)",
             cwd=ROOT,
         )
@@ -111,3 +112,16 @@ def keycloak_context(context: Path, archive: Path, jdk: Path) -> None:
     (home,) = staging.iterdir()
     home.rename(target / "keycloak")
     shutil.rmtree(staging)
+
+
+def sandbox_files() -> list[Path]:
+    """The sandbox image's sources: devtools/__init__.py and devtools/at_sandbox/*.py."""
+    package = ROOT / "devtools" / "at_sandbox"
+    return [ROOT / "devtools" / "__init__.py", *sorted(package.glob("*.py"))]
+
+
+def sandbox_context(context: Path) -> None:
+    for path in sandbox_files():
+        target = context / path.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)

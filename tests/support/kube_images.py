@@ -1,7 +1,8 @@
 """Images for the test cluster: built here with podman, loaded into its containerd. Nothing is
 pulled (no image registry is reachable from this machine).
 
-- The project's images (duka, and keycloak/postgres/prefect for the devstack chart) come from
+- The project's images (duka, keycloak/postgres/prefect for the devstack chart, sandbox for
+  the flow runner's AT sandbox sidecar) come from
   `python3 deploy/image/build.py NAME`, whose last stdout line is the image reference.
 - The pause (pod sandbox) and CoreDNS images are single static binaries from deploy/tools in a
   `FROM scratch` image.

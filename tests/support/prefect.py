@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from flows.prefect_server import PrefectServer
+from devtools.prefect_server import PrefectServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "prefect_test"

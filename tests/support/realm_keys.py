@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.devstack.keycloak import REALM
-from api.devstack.keycloak_api import AdminApi
+from devtools.keycloak import REALM
+from devtools.keycloak_api import AdminApi
 
 Mint = Callable[..., str]
 

@@ -20,7 +20,7 @@ from api.core.settings import Settings
 from api.db.engine import Database
 from api.orders.schemas import OrderCreate
 from api.orders.service import OrderService
-from at_sandbox.runner import SandboxServer
+from devtools.at_sandbox.runner import SandboxServer
 from flows.context import RunnerContext
 from flows.runner import SmsRunner
 from flows.settings import SmsFlowSettings

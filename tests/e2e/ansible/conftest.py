@@ -25,10 +25,10 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from api.devstack.keycloak import KeycloakServer
-from at_sandbox.config import SandboxConfig
-from at_sandbox.runner import SandboxServer
-from flows.prefect_server import PrefectServer
+from devtools.at_sandbox.config import SandboxConfig
+from devtools.at_sandbox.runner import SandboxServer
+from devtools.keycloak import KeycloakServer
+from devtools.prefect_server import PrefectServer
 from tests.e2e.ansible.testhost import TestHost, build_image, podman_available
 from tests.integration.deploy.conftest import deploy_bin  # noqa: F401 - a shared fixture
 from tests.integration.deploy.test_ansible import ANSIBLE, ansible_env

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.devstack.keycloak import free_port
+from devtools.keycloak import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 RECIPE = ROOT / "deploy" / "ansible" / "testhost"

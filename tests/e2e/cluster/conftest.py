@@ -39,8 +39,10 @@ def images(cluster: KubeCluster) -> Images:
         keycloak=project_image("keycloak"),
         postgres=project_image("postgres"),
         prefect=project_image("prefect"),
+        sandbox=project_image("sandbox"),
     )
-    for ref in (built.duka, built.keycloak, built.postgres, built.prefect):
+    # values.yaml names the sandbox sidecar's image as recipes builds it (a unit test checks).
+    for ref in (built.duka, built.keycloak, built.postgres, built.prefect, built.sandbox):
         cluster.load_image(ref)
     return built
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from api.devstack.keycloak_api import DEMO_USERS
+from devtools.keycloak_api import DEMO_USERS
 from tests.support.kube_cluster import KubeCluster
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -35,6 +35,7 @@ class Images:
     keycloak: str
     postgres: str
     prefect: str
+    sandbox: str
 
     @property
     def duka_repository(self) -> str:

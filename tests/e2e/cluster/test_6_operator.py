@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from api.devstack.keycloak_api import OPERATOR_CLIENT, OPERATOR_SECRET
+from devtools.keycloak_api import OPERATOR_CLIENT, OPERATOR_SECRET
 from tests.e2e.cluster.stack import RELEASE, Stack, wait_for
 
 CONSUMER = "duka-e2e-consumer"

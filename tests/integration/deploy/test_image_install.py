@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -38,9 +39,10 @@ def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv
 
 
-def in_venv(venv: Path, *argv: str) -> str:
+def in_venv(venv: Path, *argv: str, **extra_env: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DUKA_", "VIRTUAL_ENV"))}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    env.update(extra_env)
     # Outside the repository, so nothing is imported from the work tree.
     done = subprocess.run(
         list(argv), cwd=venv, env=env, capture_output=True, text=True, timeout=120, check=False
@@ -74,7 +76,6 @@ def test_no_dev_tools_in_the_runtime(image_venv: Path) -> None:
         ["duka", "--help"],
         ["duka", "serve", "--help"],
         ["duka", "migrate", "--help"],
-        ["python", "-m", "at_sandbox", "--help"],
         ["python", "-m", "flows", "--help"],
         ["kopf", "run", "--help"],
         ["prefect", "--version"],
@@ -83,3 +84,30 @@ def test_no_dev_tools_in_the_runtime(image_venv: Path) -> None:
 )
 def test_entry_commands_start(image_venv: Path, argv: list[str]) -> None:
     assert in_venv(image_venv, *argv)
+
+
+def test_no_dev_tooling_in_the_runtime(image_venv: Path) -> None:
+    out = in_venv(
+        image_venv,
+        "python",
+        "-c",
+        "import importlib.util as u; "
+        "print([m for m in ('devtools', 'at_sandbox') if u.find_spec(m)])",
+    )
+    assert out.strip() == "[]"
+
+
+def test_the_sandbox_image_runs_on_the_runtime(image_venv: Path, tmp_path: Path) -> None:
+    """sandbox.Containerfile's layer (deploy/image/containerfiles): the runtime plus the
+    sandbox's sources on PYTHONPATH. The sandbox needs nothing the product does not ship."""
+    (tmp_path / "devtools").mkdir()
+    shutil.copy(ROOT / "devtools" / "__init__.py", tmp_path / "devtools" / "__init__.py")
+    shutil.copytree(
+        ROOT / "devtools" / "at_sandbox",
+        tmp_path / "devtools" / "at_sandbox",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    out = in_venv(
+        image_venv, "python", "-m", "devtools.at_sandbox", "--help", PYTHONPATH=str(tmp_path)
+    )
+    assert "usage: python -m devtools.at_sandbox" in out

@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from api.core.settings import Settings
 from api.db.engine import Database
-from at_sandbox.config import SandboxConfig
-from at_sandbox.runner import SandboxServer
+from devtools.at_sandbox.config import SandboxConfig
+from devtools.at_sandbox.runner import SandboxServer
 from tests.support.prefect import prefect_server, pytest_collection_finish, pytest_unconfigure
 
 __all__ = ["prefect_server", "pytest_collection_finish", "pytest_unconfigure"]

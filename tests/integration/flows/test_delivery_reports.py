@@ -9,10 +9,10 @@ from sqlalchemy import text
 
 from api.core.settings import Settings
 from api.db.engine import Database
-from at_sandbox.config import SandboxConfig
-from at_sandbox.faults import FaultConfig, ReportOverride
-from at_sandbox.runner import SandboxServer
-from flows.prefect_server import PrefectServer
+from devtools.at_sandbox.config import SandboxConfig
+from devtools.at_sandbox.faults import FaultConfig, ReportOverride
+from devtools.at_sandbox.runner import SandboxServer
+from devtools.prefect_server import PrefectServer
 from tests.support.sms_flows import (
     LiveApi,
     add_customers,

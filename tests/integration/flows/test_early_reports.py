@@ -16,12 +16,12 @@ from api.sms.at_gateway import AfricasTalkingGateway
 from api.sms.gateway import SendResult, SmsGateway
 from api.webhooks.schemas import DeliveryReportIn
 from api.webhooks.service import DeliveryReportService
-from at_sandbox.config import SandboxConfig
-from at_sandbox.faults import FaultConfig, ReportOverride
-from at_sandbox.runner import SandboxServer
+from devtools.at_sandbox.config import SandboxConfig
+from devtools.at_sandbox.faults import FaultConfig, ReportOverride
+from devtools.at_sandbox.runner import SandboxServer
+from devtools.prefect_server import PrefectServer
 from flows.attempts import BatchedAttempts
 from flows.outbox import ClaimedSms, Outbox
-from flows.prefect_server import PrefectServer
 from tests.support.outbox_rows import pending_notifications
 from tests.support.sms_flows import (
     LiveApi,

@@ -8,9 +8,9 @@ from sqlalchemy import text
 
 from api.db.engine import Database
 from api.notifications.template import order_reference
-from at_sandbox.faults import FaultConfig
-from at_sandbox.runner import SandboxServer
-from flows.prefect_server import PrefectServer
+from devtools.at_sandbox.faults import FaultConfig
+from devtools.at_sandbox.runner import SandboxServer
+from devtools.prefect_server import PrefectServer
 from tests.support.sms_flows import (
     add_customers,
     create_orders,

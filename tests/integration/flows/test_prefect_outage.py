@@ -10,8 +10,8 @@ import time
 import pytest
 
 from api.db.engine import Database
-from at_sandbox.runner import SandboxServer
-from flows.prefect_server import PrefectServer
+from devtools.at_sandbox.runner import SandboxServer
+from devtools.prefect_server import PrefectServer
 from tests.support.sms_flows import (
     add_customers,
     api_client,

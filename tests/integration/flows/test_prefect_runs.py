@@ -11,11 +11,11 @@ from sqlalchemy import text
 
 from api.core.settings import get_settings
 from api.db.engine import Database
-from at_sandbox.runner import SandboxServer
+from devtools.at_sandbox.runner import SandboxServer
+from devtools.prefect_server import PrefectServer
 from flows.context import RunnerContext
 from flows.dispatch import dispatch_order_sms
 from flows.prefect_api import create_flow_run_once, prefect_reachable
-from flows.prefect_server import PrefectServer
 from flows.runner import SmsRunner
 from flows.settings import get_sms_settings
 from flows.sweep import sweep_order_sms

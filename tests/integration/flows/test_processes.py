@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from api.db.engine import Database
-from at_sandbox.runner import SandboxServer
+from devtools.at_sandbox.runner import SandboxServer
+from devtools.prefect_server import PrefectServer
 from flows import processes
-from flows.prefect_server import PrefectServer
 from flows.processes import Supervisor, child_command
 from tests.support.sms_flows import (
     add_customers,

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from api.db.engine import Database
 from api.webhooks.schemas import DeliveryReportIn
 from api.webhooks.service import DeliveryReportService
-from at_sandbox.inbox import InboxMessage
-from at_sandbox.runner import SandboxServer
+from devtools.at_sandbox.inbox import InboxMessage
+from devtools.at_sandbox.runner import SandboxServer
 from flows import sweep
 from flows.context import RunnerContext
 from flows.lookup import SandboxInboxLookup

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from api.db.engine import Database
-from at_sandbox.faults import FaultConfig
-from at_sandbox.runner import SandboxServer
-from flows.prefect_server import PrefectServer
+from devtools.at_sandbox.faults import FaultConfig
+from devtools.at_sandbox.runner import SandboxServer
+from devtools.prefect_server import PrefectServer
 from tests.support.sms_flows import (
     FAST,
     add_customers,

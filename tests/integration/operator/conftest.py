@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from kopf.testing import KopfRunner
 
-from api.devstack.keycloak import KeycloakServer
-from api.devstack.keycloak_api import AdminApi
+from devtools.keycloak import KeycloakServer
+from devtools.keycloak_api import AdminApi
 from duka_operator.settings import get_operator_settings
 from tests.support.kube_apiserver import KubeApiServer
 
@@ -29,7 +29,7 @@ ADOPTABLE_CLIENT = "op-legacy-adoptable"
 # Hosts a DatabaseConfig may name in these tests: the test PostgreSQL's loopback address.
 DATABASE_HOSTS = '["127.0.0.1", "localhost"]'
 # Keycloak's client-secret rotation (a preview feature the test Keycloak enables, see
-# api/devstack/keycloak.py), applied to the clients the operator marks as its own; the old
+# devtools/keycloak.py), applied to the clients the operator marks as its own; the old
 # secret stays valid for an hour after a rotation unless the operator revokes it sooner.
 ROTATION_PROFILE = {
     "name": "duka-operator-secret-rotation",

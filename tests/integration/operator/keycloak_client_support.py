@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from api.devstack.keycloak_api import AdminApi
+from devtools.keycloak_api import AdminApi
 from tests.integration.operator.conftest import API
 from tests.support.kube_apiserver import KubeApiServer
 

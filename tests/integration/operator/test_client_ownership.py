@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from kopf.testing import KopfRunner
 
-from api.devstack.keycloak import KeycloakServer
-from api.devstack.keycloak_api import OPERATOR_CLIENT, AdminApi
+from devtools.keycloak import KeycloakServer
+from devtools.keycloak_api import OPERATOR_CLIENT, AdminApi
 from tests.integration.operator.conftest import ADOPTABLE_CLIENT, API, wait_for
 from tests.integration.operator.keycloak_client_support import (
     apply_client,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from kopf.testing import KopfRunner
 
-from api.devstack.keycloak_api import OPERATOR_CLIENT, AdminApi
+from devtools.keycloak_api import OPERATOR_CLIENT, AdminApi
 from tests.integration.operator.conftest import API, wait_for
 from tests.integration.operator.keycloak_client_support import (
     apply_client,

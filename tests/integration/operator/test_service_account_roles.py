@@ -10,8 +10,8 @@ from typing import Any
 
 from kopf.testing import KopfRunner
 
-from api.devstack.keycloak import KeycloakServer
-from api.devstack.keycloak_api import AdminApi, client_credentials_grant
+from devtools.keycloak import KeycloakServer
+from devtools.keycloak_api import AdminApi, client_credentials_grant
 from tests.integration.operator.conftest import API, wait_for
 from tests.integration.operator.keycloak_client_support import (
     apply_client,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from api import cli, dev
+from api import cli
 from api.core.settings import Settings
 from api.db import migrate
 from api.db.embedded import EmbeddedPostgresError
@@ -135,21 +135,8 @@ def test_db_start_stop_and_url(
     assert capsys.readouterr().out.strip() == CONFIGURED
 
 
-def test_dev_delegates_to_run_dev(monkeypatch: pytest.MonkeyPatch, use_settings: Any) -> None:
-    settings = use_settings()
-    seen: list[Settings] = []
-
-    def fake_run_dev(s: Settings) -> int:
-        seen.append(s)
-        return 7
-
-    monkeypatch.setattr(dev, "run_dev", fake_run_dev)
-    assert cli.main(["dev"]) == 7
-    assert seen == [settings]
-
-
 @pytest.mark.parametrize(
-    "argv", [[], ["db"], ["db", "restart"], ["launch"], ["serve", "--port", "1"]]
+    "argv", [[], ["db"], ["db", "restart"], ["launch"], ["dev"], ["serve", "--port", "1"]]
 )
 def test_bad_arguments_exit_with_usage(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:

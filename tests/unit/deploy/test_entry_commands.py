@@ -28,6 +28,9 @@ from tests.unit.deploy.deploy_files import (
 
 # Top-level module -> the issue that brings it.
 PENDING: dict[str, str] = {}
+# Dev tooling that the dev example runs as a sidecar: outside the wheel, in an image of its own
+# (top-level module -> that image's Containerfile; docs/architecture.md, "Dev tooling").
+OWN_IMAGE = {"devtools": ROOT / "deploy" / "image" / "containerfiles" / "sandbox.Containerfile"}
 VALUES_COMMANDS = ("api", "flows", "operator", "migrations")
 
 
@@ -82,6 +85,11 @@ def assert_resolves(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None
     assert spec is not None, f"module {module} does not exist"
     if spec.submodule_search_locations is not None and argv[0] == "python":
         assert importlib.util.find_spec(f"{module}.__main__") is not None, module
+    if top in OWN_IMAGE:
+        instructions = dockerfile_instructions(OWN_IMAGE[top].read_text())
+        copies = [i.value for i in instructions if i.keyword == "COPY"]
+        assert any(value.startswith(f"{top}/") for value in copies), f"{top} is not copied"
+        return
     # The image installs the wheel: a module outside it is missing there.
     assert any(p == top or p.endswith(f"/{top}") for p in wheel_packages()), (
         f"{top} is not in [tool.hatch.build.targets.wheel] packages"
@@ -101,7 +109,7 @@ def cases() -> Iterator[object]:
 def test_commands_are_found() -> None:
     found = {" ".join(argv[:3]) for _, argv in commands()}
     assert {"duka serve", "duka migrate", "python -m flows", "kopf run -m"} <= found
-    assert "python -m at_sandbox" in found
+    assert "python -m devtools.at_sandbox" in found
 
 
 @pytest.mark.parametrize("argv", list(cases()))

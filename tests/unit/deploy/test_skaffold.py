@@ -1,4 +1,5 @@
-"""skaffold.yaml's structure: one artifact from the Dockerfile, every release pointing at
+"""skaffold.yaml's structure: the product artifact from the Dockerfile (and, outside production,
+the AT sandbox's on top of it), every release pointing at
 files that exist, image values wired to that artifact, and the dev / e2e / production
 profiles doing what docs/deploy.md says. (The real JSON schema check is an integration test:
 tests/integration/deploy/test_skaffold_schema.py.)"""
@@ -44,12 +45,27 @@ def all_releases(config: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def test_api_version_and_the_one_artifact(config: dict[str, Any]) -> None:
+def test_api_version_and_the_product_artifact(config: dict[str, Any]) -> None:
     assert config["apiVersion"] == "skaffold/v4beta13"
     assert config["kind"] == "Config"
-    (artifact,) = config["build"]["artifacts"]
+    artifact, _sandbox = config["build"]["artifacts"]
     assert artifact["docker"]["dockerfile"] == "Dockerfile"
     assert (ROOT / artifact.get("context", ".") / "Dockerfile").is_file()
+
+
+def test_the_sandbox_artifact_is_dev_tooling_on_the_product_image(config: dict[str, Any]) -> None:
+    product, sandbox = config["build"]["artifacts"]
+    containerfile = ROOT / sandbox.get("context", ".") / sandbox["docker"]["dockerfile"]
+    assert containerfile.is_file()
+    assert sandbox["requires"] == [{"image": product["image"], "alias": "BASE_IMAGE"}]
+    # examples/dev.yaml (the dev and e2e profiles) runs the sidecar from it: skaffold replaces
+    # the reference whose name is the artifact's with the tag it built.
+    dev_values = load_yaml(ROOT / "deploy" / "helm" / "duka" / "examples" / "dev.yaml")
+    images = {c["name"]: c.get("image") for c in dev_values["flows"]["extraContainers"]}
+    assert images["at-sandbox"].rpartition(":")[0] == sandbox["image"]
+    # Production builds and pushes the product image only.
+    production = profile(config, "production")
+    assert [a["image"] for a in production["build"]["artifacts"]] == [product["image"]]
 
 
 def test_releases_point_at_existing_files(config: dict[str, Any]) -> None:

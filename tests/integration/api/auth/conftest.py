@@ -12,8 +12,8 @@ from typing import Any
 import jwt
 import pytest
 
-from api.devstack.keycloak import REALM_DIR, KeycloakServer
-from api.devstack.keycloak_api import AdminApi, password_grant
+from devtools.keycloak import REALM_DIR, KeycloakServer
+from devtools.keycloak_api import AdminApi, password_grant
 from tests.support.keycloak import Tokens, claims_of
 from tests.support.realm_keys import Mint, RealmKey, add_rsa_key, remove_key_provider
 

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from api.devstack.keycloak import KeycloakServer
-from api.devstack.keycloak_api import DEMO_USERS, token_url
+from devtools.keycloak import KeycloakServer
+from devtools.keycloak_api import DEMO_USERS, token_url
 from tests.support.api_routes import CALLBACK_PATHS
 
 pytestmark = pytest.mark.anyio

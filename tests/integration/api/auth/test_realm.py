@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from api.devstack.keycloak import REALM, KeycloakServer
-from api.devstack.keycloak_api import AdminApi
+from devtools.keycloak import REALM, KeycloakServer
+from devtools.keycloak_api import AdminApi
 from tests.support.keycloak import Tokens, claims_of
 
 DATA_ROLES = {"customers:read", "customers:write", "orders:read", "orders:write"}

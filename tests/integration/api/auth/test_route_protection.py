@@ -22,15 +22,15 @@ from fastapi import FastAPI
 from jwt.algorithms import RSAAlgorithm
 
 from api.core.settings import Settings
-from api.devstack.keycloak import KeycloakServer
-from api.devstack.keycloak_api import (
+from api.main import create_app
+from devtools.keycloak import KeycloakServer
+from devtools.keycloak_api import (
     DEMO_USERS,
     OPERATOR_CLIENT,
     OPERATOR_SECRET,
     client_credentials_grant,
     password_grant,
 )
-from api.main import create_app
 from tests.support.api_routes import ALL_API_ROUTES, API_ROUTES, ApiRoute
 from tests.support.keycloak import Tokens, claims_of
 from tests.support.realm_keys import Mint

@@ -18,9 +18,9 @@ import pytest
 
 from api.core.settings import Settings
 from api.db.engine import Database
-from api.devstack.keycloak import REALM, REALM_DIR, KeycloakServer
-from api.devstack.keycloak_api import DEMO_USERS, AdminApi, password_grant
 from api.main import create_app
+from devtools.keycloak import REALM, REALM_DIR, KeycloakServer
+from devtools.keycloak_api import DEMO_USERS, AdminApi, password_grant
 from tests.support.keycloak import claims_of
 from tests.support.realm_keys import Mint
 

@@ -16,7 +16,7 @@ import pytest
 
 from api.db import embedded
 from api.db.embedded import EmbeddedPostgres
-from api.devstack.keycloak import free_port
+from devtools.keycloak import free_port
 
 
 @pytest.fixture

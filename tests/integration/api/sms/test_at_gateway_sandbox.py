@@ -14,8 +14,8 @@ from api.core.settings import Settings
 from api.sms.at_gateway import AfricasTalkingGateway
 from api.sms.at_session import KeepAliveSMSService
 from api.sms.gateway import SendOutcome
-from at_sandbox.faults import FaultConfig
-from at_sandbox.runner import SandboxServer
+from devtools.at_sandbox.faults import FaultConfig
+from devtools.at_sandbox.runner import SandboxServer
 
 pytestmark = pytest.mark.anyio
 

@@ -1,1 +1,0 @@
-"""Local stand-ins for production services (`make dev` and the test session), never prod."""

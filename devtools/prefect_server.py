@@ -1,0 +1,176 @@
+"""A Prefect server as a child process, on its own database of a PostgreSQL server: for
+`make dev` (devtools/sms_stack.py), the tests and the benchmark.
+
+The embedded PostgreSQL ships pg_trgm, which Prefect's migrations need; Prefect creates its
+tables on first start (migrations run at startup, which takes a while the first time).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from devtools.http_wait import NotReadyError, wait_for_http
+
+START_TIMEOUT_S = 180.0
+# Services a server only for runs started by clients does not need (no deployments, no
+# workers, no automations): less CPU on a small machine.
+_OPTIONAL_SERVICES = (
+    "SCHEDULER",
+    "LATE_RUNS",
+    "FOREMAN",
+    "CANCELLATION_CLEANUP",
+    "PAUSE_EXPIRATIONS",
+    "REPOSSESSOR",
+    "TRIGGERS",
+)
+
+
+class PrefectServerError(RuntimeError):
+    pass
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def ensure_database(database_url: str) -> None:
+    """Create the database named by the libpq URL if it does not exist yet."""
+    url = make_url(database_url)
+    name = url.database
+    if not name:
+        raise ValueError("the Prefect database URL must name a database")
+    admin = url.set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+@dataclass
+class PrefectServer:
+    database_url: str
+    """libpq URL of the Prefect database (created when missing)."""
+    home: Path
+    """PREFECT_HOME of the server process."""
+    host: str = "127.0.0.1"
+    port: int = 0
+    """0: a free port."""
+    ui: bool = True
+    all_services: bool = True
+    log_file: Path | None = None
+    _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _log: IO[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api"
+
+    def client_env(self) -> dict[str, str]:
+        """What a client process (the runner) needs to talk to this server."""
+        return {"PREFECT_API_URL": self.api_url}
+
+    def server_env(self) -> dict[str, str]:
+        async_url = make_url(self.database_url).set(drivername="postgresql+asyncpg")
+        env = {
+            **os.environ,
+            "PREFECT_HOME": str(self.home),
+            "PREFECT_API_DATABASE_CONNECTION_URL": async_url.render_as_string(hide_password=False),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_UI_ENABLED": str(self.ui).lower(),
+            "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+        }
+        env.pop("PREFECT_API_URL", None)
+        if not self.all_services:
+            for name in _OPTIONAL_SERVICES:
+                env[f"PREFECT_SERVER_SERVICES_{name}_ENABLED"] = "false"
+        return env
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        """Start the process (returns at once; `wait_ready` waits for its API)."""
+        if self.running:
+            return
+        ensure_database(self.database_url)
+        self.home.mkdir(parents=True, exist_ok=True)
+        if self.port == 0:
+            self.port = free_port(self.host)
+        log_path = self.log_file or self.home / "server.log"
+        self._log = log_path.open("ab")
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed args
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+                "--analytics-off",
+                "--ui" if self.ui else "--no-ui",
+            ],
+            env=self.server_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> None:
+        try:
+            wait_for_http(
+                f"{self.api_url}/health",
+                timeout_s=timeout_s,
+                process=self._process,
+                what="Prefect server",
+            )
+        except NotReadyError as exc:
+            raise PrefectServerError(f"{exc}:\n{self.log_tail()}") from exc
+
+    def log_tail(self, chars: int = 3000) -> str:
+        path = self.log_file or self.home / "server.log"
+        try:
+            return path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> PrefectServer:
+        self.start()
+        self.wait_ready()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
