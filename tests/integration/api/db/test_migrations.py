@@ -13,11 +13,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
-from api.core.settings import Settings
-from api.db import migrate
-from api.db.engine import Database
-from api.db.models import Base
 from api.main import create_app
+from duka.core.settings import Settings
+from duka.db import migrate
+from duka.db.engine import Database
+from duka.db.models import Base
 
 TABLES = {
     "customers",

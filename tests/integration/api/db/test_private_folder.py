@@ -14,9 +14,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.db import embedded
-from api.db.embedded import EmbeddedPostgres
 from devtools.keycloak import free_port
+from duka.db import embedded
+from duka.db.embedded import EmbeddedPostgres
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ import pytest
 from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
 
-from api.core.settings import Settings
-from api.sms.at_gateway import AfricasTalkingGateway
-from api.sms.at_session import KeepAliveSMSService
-from api.sms.gateway import SendOutcome
 from devtools.at_sandbox.faults import FaultConfig
 from devtools.at_sandbox.runner import SandboxServer
+from duka.core.settings import Settings
+from duka.sms.at_gateway import AfricasTalkingGateway
+from duka.sms.at_session import KeepAliveSMSService
+from duka.sms.gateway import SendOutcome
 
 pytestmark = pytest.mark.anyio
 

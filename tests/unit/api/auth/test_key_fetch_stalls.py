@@ -12,8 +12,8 @@ import anyio
 import httpx
 import pytest
 
-from api.auth.keys import IssuerKeys, VerificationKey
-from api.core.errors import AuthenticationError, ServiceUnavailableError
+from duka.auth.keys import IssuerKeys, VerificationKey
+from duka.core.errors import AuthenticationError, ServiceUnavailableError
 from tests.support.fake_issuer import ISSUER, FakeIssuer, rsa_key
 
 pytestmark = pytest.mark.anyio

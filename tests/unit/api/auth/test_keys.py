@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from api.auth.keys import ASYMMETRIC_ALGORITHMS, IssuerKeys, parse_jwks
-from api.core.errors import AuthenticationError, ServiceUnavailableError
+from duka.auth.keys import ASYMMETRIC_ALGORITHMS, IssuerKeys, parse_jwks
+from duka.core.errors import AuthenticationError, ServiceUnavailableError
 from tests.support.fake_issuer import (
     ISSUER,
     FakeIssuer,

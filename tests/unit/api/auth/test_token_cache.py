@@ -8,9 +8,9 @@ from typing import Any
 import jwt
 import pytest
 
-from api.auth.keys import IssuerKeys
-from api.auth.tokens import TokenVerifier
-from api.core.errors import AuthenticationError
+from duka.auth.keys import IssuerKeys
+from duka.auth.tokens import TokenVerifier
+from duka.core.errors import AuthenticationError
 from tests.support.fake_issuer import (
     AUDIENCE,
     ISSUER,

@@ -13,10 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from api.auth.keys import IssuerKeys
-from api.auth.tokens import MAX_TOKEN_CHARS, TokenVerifier
-from api.core.errors import AuthenticationError
-from api.core.settings import Settings
+from duka.auth.keys import IssuerKeys
+from duka.auth.tokens import MAX_TOKEN_CHARS, TokenVerifier
+from duka.core.errors import AuthenticationError
+from duka.core.settings import Settings
 from tests.support.fake_issuer import AUDIENCE, ISSUER, FakeIssuer, claims, ec_key, rsa_key, sign
 
 pytestmark = pytest.mark.anyio

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from api.core.errors import (
+from duka.core.errors import (
     ConflictError,
     DomainError,
     FieldError,
     NotFoundError,
     ValidationFailedError,
 )
-from api.customers.exceptions import CustomerCodeTakenError, CustomerHasOrdersError
-from api.orders.exceptions import UnknownCustomerError, customer_reference_error
+from duka.customers.exceptions import CustomerCodeTakenError, CustomerHasOrdersError
+from duka.orders.exceptions import UnknownCustomerError, customer_reference_error
 
 
 def test_domain_errors_carry_detail_status_and_slug() -> None:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from api.core.errors import ValidationFailedError
-from api.core.pagination import decode_cursor, encode_cursor
+from duka.core.errors import ValidationFailedError
+from duka.core.pagination import decode_cursor, encode_cursor
 
 
 @pytest.mark.parametrize(

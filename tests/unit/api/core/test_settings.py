@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from api.core.settings import Settings, get_settings
+from duka.core.settings import Settings, get_settings
 
 
 @pytest.fixture(autouse=True)

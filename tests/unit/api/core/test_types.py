@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from api.core.types import Currency, CustomerCode, Name, PhoneInput, SearchText
+from duka.core.types import Currency, CustomerCode, Name, PhoneInput, SearchText
 
 names = TypeAdapter(Name)
 codes = TypeAdapter(CustomerCode)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.customers.phone import InvalidPhoneError, normalize_phone, phone_field_error
+from duka.customers.phone import InvalidPhoneError, normalize_phone, phone_field_error
 
 
 @pytest.mark.parametrize(

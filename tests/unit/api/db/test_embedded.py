@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from api.db import embedded as embedded_module
-from api.db.embedded import EmbeddedPostgres, EmbeddedPostgresError, for_state_dir
+from duka.db import embedded as embedded_module
+from duka.db.embedded import EmbeddedPostgres, EmbeddedPostgresError, for_state_dir
 
 
 def done(

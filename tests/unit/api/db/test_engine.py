@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from api.core.settings import Settings
-from api.db import engine as engine_module
-from api.db.engine import Database, resolve_database_url
+from duka.core.settings import Settings
+from duka.db import engine as engine_module
+from duka.db.engine import Database, resolve_database_url
 
 pytestmark = pytest.mark.anyio
 

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 from sqlalchemy.exc import IntegrityError
 
-from api.db.errors import FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, constraint_name, sqlstate
+from duka.db.errors import FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, constraint_name, sqlstate
 
 
 def test_sqlstate_and_constraint_are_read_from_the_driver_error() -> None:

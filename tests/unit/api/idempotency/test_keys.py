@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from api.core.errors import ValidationFailedError
-from api.customers.schemas import CustomerCreate
-from api.idempotency.service import MAX_KEY_LENGTH, check_key, fingerprint
+from duka.core.errors import ValidationFailedError
+from duka.customers.schemas import CustomerCreate
+from duka.idempotency.service import MAX_KEY_LENGTH, check_key, fingerprint
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from api.auth.principal import Principal
-from api.core.errors import PayloadTooLargeError, RateLimitedError
-from api.core.settings import Settings
-from api.limits.buckets import Taken
-from api.limits.policy import Bucket, Policies
-from api.limits.service import LEASE_S, RateLimiter
+from duka.auth.principal import Principal
+from duka.core.errors import PayloadTooLargeError, RateLimitedError
+from duka.core.settings import Settings
+from duka.limits.buckets import Taken
+from duka.limits.policy import Bucket, Policies
+from duka.limits.service import LEASE_S, RateLimiter
 
 pytestmark = pytest.mark.anyio
 

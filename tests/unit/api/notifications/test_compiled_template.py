@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from api.core.settings import Settings
-from api.notifications.template import OrderMessage, SmsTemplate, compiled, order_reference, render
+from duka.core.settings import Settings
+from duka.notifications.template import OrderMessage, SmsTemplate, compiled, order_reference, render
 
 TEMPLATES = [
     Settings().sms_template,
@@ -50,7 +50,7 @@ def oracle(template: str, message: OrderMessage, tz: ZoneInfo) -> str:
 
 
 def _bidi_control(ch: str) -> bool:
-    """Dropped from the SMS (api/notifications/template.py)."""
+    """Dropped from the SMS (duka/notifications/template.py)."""
     code = ord(ch)
     return 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069 or ch in "\u200e\u200f\u061c"
 

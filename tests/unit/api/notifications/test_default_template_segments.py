@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from api.core.settings import Settings
-from api.notifications.template import OrderMessage, render
-from api.sms.gsm import SmsEncoding, segment_info
+from duka.core.settings import Settings
+from duka.notifications.template import OrderMessage, render
+from duka.sms.gsm import SmsEncoding, segment_info
 
 DEFAULT = Settings()
 

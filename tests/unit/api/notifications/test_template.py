@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from api.notifications.template import (
+from duka.notifications.template import (
     BIDI_CONTROLS,
     PLACEHOLDERS,
     OrderMessage,

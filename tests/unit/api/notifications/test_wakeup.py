@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from api.notifications.wakeup import SenderWakeups
+from duka.notifications.wakeup import SenderWakeups
 
 pytestmark = pytest.mark.anyio
 
@@ -61,7 +61,7 @@ async def test_a_failed_notify_is_logged_and_later_signals_still_work(
 ) -> None:
     notify = Notifier(fail=True)
     wakeups = SenderWakeups(notify, min_gap_s=0.001)
-    with caplog.at_level(logging.WARNING, logger="api.notifications.wakeup"):
+    with caplog.at_level(logging.WARNING, logger="duka.notifications.wakeup"):
         wakeups.signal()
         await wakeups.aclose()
     assert "could not wake the SMS sender" in caplog.text

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from api.orders.customer_snapshots import CustomerSnapshot, CustomerSnapshots
+from duka.orders.customer_snapshots import CustomerSnapshot, CustomerSnapshots
 
 
 class Clock:

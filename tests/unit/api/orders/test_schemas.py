@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from api.customers.schemas import CustomerUpdate
-from api.orders.schemas import OrderCreate
+from duka.customers.schemas import CustomerUpdate
+from duka.orders.schemas import OrderCreate
 
 
 def order(**fields: Any) -> OrderCreate:

@@ -5,9 +5,9 @@ import requests
 from africastalking.Service import AfricasTalkingException
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from api.sms.at_errors import classify_exception
-from api.sms.at_transport import ProviderHTTPError, RequestFailedError
-from api.sms.gateway import SendOutcome
+from duka.sms.at_errors import classify_exception
+from duka.sms.at_transport import ProviderHTTPError, RequestFailedError
+from duka.sms.gateway import SendOutcome
 
 
 def test_bad_credentials_are_permanent_and_need_an_operator() -> None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.sms.at_status import STATUS_RULES, classify_recipient, classify_send_response, rule_for
-from api.sms.gateway import SendOutcome
+from duka.sms.at_status import STATUS_RULES, classify_recipient, classify_send_response, rule_for
+from duka.sms.gateway import SendOutcome
 
 A, T, P, U = (
     SendOutcome.ACCEPTED,

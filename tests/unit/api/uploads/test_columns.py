@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from api.core.errors import FieldError, ValidationFailedError
-from api.uploads.columns import Columns, is_blank
+from duka.core.errors import FieldError, ValidationFailedError
+from duka.uploads.columns import Columns, is_blank
 
 
 class Row(BaseModel):

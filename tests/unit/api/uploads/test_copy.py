@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from api.uploads.copy import ascending_uuid4s
+from duka.uploads.copy import ascending_uuid4s
 
 
 def test_ascending_ids_are_distinct_sorted_version_4() -> None:

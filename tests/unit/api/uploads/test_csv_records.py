@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from api.uploads.csv_records import CsvRecords
-from api.uploads.exceptions import MalformedUploadError
+from duka.uploads.csv_records import CsvRecords
+from duka.uploads.exceptions import MalformedUploadError
 
 SAMPLE = (
     "code,name,phone\r\n"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from api.core.errors import FieldError
-from api.core.settings import Settings
-from api.customers.schemas import CustomerCreate
-from api.uploads.customer_rows import COLUMNS, CustomerRows
+from duka.core.errors import FieldError
+from duka.core.settings import Settings
+from duka.customers.schemas import CustomerCreate
+from duka.uploads.customer_rows import COLUMNS, CustomerRows
 
 
 def _add(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from api.core.errors import FieldError
-from api.uploads.exceptions import RowErrors, UploadCodeRaceError
+from duka.core.errors import FieldError
+from duka.uploads.exceptions import RowErrors, UploadCodeRaceError
 
 
 def test_no_errors_is_false() -> None:

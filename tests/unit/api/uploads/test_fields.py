@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from api.orders.schemas import OrderCreate
-from api.uploads import fields
-from api.uploads.fields import FieldCheck, Invalid
+from duka.orders.schemas import OrderCreate
+from duka.uploads import fields
+from duka.uploads.fields import FieldCheck, Invalid
 
 BASE = {"customer_code": "C1", "item": "Maize", "amount": "10"}
 SAMPLES: list[tuple[str, Any]] = [

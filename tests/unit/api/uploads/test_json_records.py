@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from api.uploads.exceptions import MalformedUploadError
-from api.uploads.json_records import JsonArrayRecords
+from duka.uploads.exceptions import MalformedUploadError
+from duka.uploads.json_records import JsonArrayRecords
 
 SAMPLE = (
     '\ufeff[ {"a": 1, "b": "x,]}\\"y"},\n'

@@ -6,11 +6,11 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from api.core.errors import FieldError
-from api.core.settings import Settings
-from api.orders.schemas import OrderCreate
-from api.uploads.exceptions import RowErrors
-from api.uploads.order_rows import COLUMNS, FIELDS, CustomerRef, OrderRow, OrderRows
+from duka.core.errors import FieldError
+from duka.core.settings import Settings
+from duka.orders.schemas import OrderCreate
+from duka.uploads.exceptions import RowErrors
+from duka.uploads.order_rows import COLUMNS, FIELDS, CustomerRef, OrderRow, OrderRows
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 CUSTOMER = uuid.UUID("0b9e2f3a-8c1d-4b6e-9f7a-1c2d3e4f5a6b")

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from api.core.errors import FieldError, PayloadTooLargeError, ValidationFailedError
-from api.uploads import reading
-from api.uploads.columns import Columns, RawValues
-from api.uploads.exceptions import RowErrors
-from api.uploads.media import Upload, UploadFormat
-from api.uploads.reading import read_upload
+from duka.core.errors import FieldError, PayloadTooLargeError, ValidationFailedError
+from duka.uploads import reading
+from duka.uploads.columns import Columns, RawValues
+from duka.uploads.exceptions import RowErrors
+from duka.uploads.reading import read_upload
+from duka.uploads.upload import Upload, UploadFormat
 
 pytestmark = pytest.mark.anyio
 
