@@ -28,7 +28,7 @@ call on a `requests.Session` that belongs to the calling thread:
 
 Tied to the pinned SDK (`africastalking>=2.0.3,<2.1` in pyproject.toml): the helper's name
 and signature are checked when the module loads, so an SDK that changes them fails loudly
-(tests/unit/api/sms/test_at_session.py) instead of silently going back to `requests.post`.
+(tests/unit/duka/sms/test_at_session.py) instead of silently going back to `requests.post`.
 """
 
 from __future__ import annotations
