@@ -54,7 +54,7 @@ e2e: sync ## end-to-end (root, podman): a real single-node cluster running the c
 lint: sync ## ruff check, ruff format --check, mypy --strict, import contracts, then lint-deploy
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy api tests bench devtools flows operator/duka_operator
+	@$(RUN) mypy duka api tests bench devtools flows operator/duka_operator
 	@$(RUN) lint-imports --no-cache
 	@$(MAKE) --no-print-directory lint-deploy
 

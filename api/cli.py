@@ -9,10 +9,10 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from api.core.settings import MissingProductionSettingsError, Settings, get_settings
-from api.db import migrate
-from api.db.embedded import EmbeddedPostgresError, for_state_dir
-from api.db.engine import resolve_database_url
+from duka.core.settings import MissingProductionSettingsError, Settings, get_settings
+from duka.db import migrate
+from duka.db.embedded import EmbeddedPostgresError, for_state_dir
+from duka.db.engine import resolve_database_url
 
 
 def _database_url(settings: Settings) -> str:

@@ -6,17 +6,28 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
-from api.auth.principal import Principal, get_principal
-from api.core.settings import Settings, app_settings
-from api.customers.service import CustomerService
-from api.db.engine import Database
-from api.orders.service import OrderService
+from api.auth.principal import get_principal
+from duka.auth.principal import Principal
+from duka.core.settings import Settings
+from duka.customers.service import CustomerService
+from duka.db.engine import Database
+from duka.orders.service import OrderService
 
 
 # Async on purpose: a plain `def` dependency costs a thread-pool round trip per request.
 async def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
+
+
+async def app_settings(request: Request) -> Settings:
+    """The settings the running application was built with (`create_app` stores them).
+
+    Routes depend on this rather than on an override of `get_settings`: any entry in
+    `dependency_overrides` makes FastAPI re-analyse dependencies on every request.
+    """
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]

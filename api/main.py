@@ -9,28 +9,29 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
-from api.core import problems, redaction
+from api.core import problems
 from api.core.middleware import (
     BodyLimitMiddleware,
     JsonContentTypeMiddleware,
     SecurityHeadersMiddleware,
 )
 from api.core.openapi_statuses import document_gate_statuses
-from api.core.settings import Settings, get_settings
 from api.customers.router import router as customers_router
-from api.db.engine import Database, resolve_database_url
 from api.docs_ui import router as docs_ui
 from api.health.router import migration_head
 from api.health.router import router as health_router
-from api.limits.service import RateLimiter
 from api.notifications.router import router as notifications_router
-from api.notifications.wakeup import SenderWakeups, notify_sender
-from api.orders.customer_snapshots import CustomerSnapshots
 from api.orders.router import router as orders_router
 from api.uploads.router import router as uploads_router
 from api.webhooks.router import PREFIX as WEBHOOKS_PREFIX
 from api.webhooks.router import REDACTED_SEGMENT_AFTER
 from api.webhooks.router import router as webhooks_router
+from duka.core import redaction
+from duka.core.settings import Settings, get_settings
+from duka.db.engine import Database, resolve_database_url
+from duka.limits.service import RateLimiter
+from duka.notifications.wakeup import SenderWakeups, notify_sender
+from duka.orders.customer_snapshots import CustomerSnapshots
 
 API_PREFIX = "/api/v1"
 UPLOAD_PREFIX = f"{API_PREFIX}/uploads"
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = None
     app.state.settings = settings
     app.state.customer_snapshots = CustomerSnapshots()
-    # Leases of rate-limit tokens, shared by the worker's requests (api/limits/service.py).
+    # Leases of rate-limit tokens, shared by the worker's requests (duka/limits/service.py).
     app.state.rate_limiter = RateLimiter(settings)
 
     async def notify() -> None:

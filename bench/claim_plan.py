@@ -17,9 +17,9 @@ import uuid
 
 from sqlalchemy import create_engine, text
 
-from api.core.settings import Settings
 from bench.config import BenchConfig
 from bench.database import BenchDatabase
+from duka.core.settings import Settings
 from flows.outbox import _CLAIM
 
 # The claim before issue 11, oldest first, for comparison.

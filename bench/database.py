@@ -7,10 +7,10 @@ import sys
 
 import psycopg
 
-from api.core.settings import Settings
-from api.db import migrate
-from api.db.embedded import EmbeddedPostgres
 from bench.config import BenchConfig
+from duka.core.settings import Settings
+from duka.db import migrate
+from duka.db.embedded import EmbeddedPostgres
 
 # Same shape as the codes Duka generates ("CUST-000042"), so codes and lookups are realistic.
 CODE_FORMAT = "CUST-{:06d}"

@@ -1,7 +1,7 @@
 """The leanest endpoint doing Duka's order write: FastAPI routing, raw asyncpg, no
 validation, no middleware, no dependency injection, no SQLAlchemy.
 
-It runs the same two statements as api/orders/service.py (customer lookup by code, then
+It runs the same two statements as duka/orders/service.py (customer lookup by code, then
 one INSERT ... CTE writing the order and its SMS outbox row) and answers with the same
 JSON shape, so the Duka/lean ratio is what Duka's layers cost. Not a product: bad input
 gives a 500 here. Served by `uvicorn bench.lean_app:app`; reads BENCH_DATABASE_URL.

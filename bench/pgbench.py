@@ -9,9 +9,9 @@ import tempfile
 from pathlib import Path
 from typing import TypedDict
 
-from api.db.embedded import EmbeddedPostgres
 from bench.config import BENCH_DIR
 from bench.stats import in_ms, summarize
+from duka.db.embedded import EmbeddedPostgres
 
 SCRIPT = BENCH_DIR / "order_txn.pgbench"
 _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)

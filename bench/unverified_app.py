@@ -11,7 +11,7 @@ Served by `uvicorn bench.unverified_app:app`; configured by the same DUKA_* vari
 from __future__ import annotations
 
 from api.asgi import app
-from api.auth.tokens import VerifiedToken
+from duka.auth.tokens import VerifiedToken
 
 ROLES = frozenset({"customers:read", "customers:write", "orders:read", "orders:write"})
 

@@ -26,10 +26,10 @@ from typing import Any, TypedDict
 import httpx
 import psycopg
 
-from api.core.settings import Settings
-from api.notifications.template import OrderMessage, order_reference, render
 from bench.database import BenchDatabase, customer_code
 from bench.fixed_rate import ITEMS
+from duka.core.settings import Settings
+from duka.notifications.template import OrderMessage, order_reference, render
 
 HEADER = ("customer_code", "item", "quantity", "amount", "currency", "ordered_at")
 ORDER_COLUMNS = (

@@ -14,14 +14,14 @@ from types import FrameType
 
 import httpx
 
-from api.core.settings import Settings, get_settings
-from api.db import migrate
-from api.db.embedded import EmbeddedPostgresError, for_state_dir
 from devtools.http_wait import NotReadyError, wait_for_http
 from devtools.keycloak import KeycloakServer
 from devtools.keycloak_api import AdminApi, dev_summary, ensure_docs_redirect
 from devtools.keycloak_dist import KeycloakError, progress
 from devtools.sms_stack import start_sms_stack
+from duka.core.settings import Settings, get_settings
+from duka.db import migrate
+from duka.db.embedded import EmbeddedPostgresError, for_state_dir
 
 
 def _dev_keycloak(settings: Settings) -> KeycloakServer | None:

@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
-from api.core.settings import Settings
 from devtools.at_sandbox.config import DEFAULT_API_KEY
 from devtools.http_wait import wait_for_http
 from devtools.prefect_server import PrefectServer
+from duka.core.settings import Settings
 
 CALLBACK_PATH = "/api/v1/webhooks/africastalking/delivery"
 CALLBACK_USER = "africastalking"

@@ -20,7 +20,7 @@ gets no attempt (as it would, one statement later, find the stamp set), and a ba
 acceptances that repeats a row, or that hits the unique message id, is recorded row by row.
 
 An acceptance is a short transaction: lock the message ids, record them, and link the
-delivery reports that arrived first (api/webhooks/service.py), so that an order whose
+delivery reports that arrived first (duka/webhooks/service.py), so that an order whose
 report beat its acceptance still ends delivered or failed.
 """
 
@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from api.webhooks.service import link_reports, lock_message_ids
+from duka.webhooks.service import link_reports, lock_message_ids
 from flows.group_commit import GroupCommit
 from flows.outbox import Outbox
 

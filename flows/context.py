@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
-from api.core.settings import Settings, get_settings
-from api.db.engine import Database, resolve_database_url
-from api.sms.at_gateway import AfricasTalkingGateway
-from api.sms.gateway import SmsGateway
+from duka.core.settings import Settings, get_settings
+from duka.db.engine import Database, resolve_database_url
+from duka.sms.at_gateway import AfricasTalkingGateway
+from duka.sms.gateway import SmsGateway
 from flows.attempts import BatchedAttempts
 from flows.lookup import SentLookup, lookup_from_settings
 from flows.outbox import Outbox

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import psycopg
 from psycopg import sql
 
-from api.notifications.wakeup import CHANNEL
+from duka.notifications.wakeup import CHANNEL
 
 log = logging.getLogger(__name__)
 

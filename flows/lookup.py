@@ -11,7 +11,7 @@ from typing import Protocol
 
 import httpx
 
-from api.core.settings import Settings
+from duka.core.settings import Settings
 from flows.settings import SmsFlowSettings
 
 # The sandbox answers at most this many messages per number (its own cap).

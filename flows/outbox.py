@@ -23,10 +23,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import TextClause
 
-from api.db.engine import Database
-from api.notifications.template import order_reference
-from api.notifications.wakeup import NOTIFY_EXPR
-from api.webhooks.service import link_reports, lock_message_ids
+from duka.db.engine import Database
+from duka.notifications.template import order_reference
+from duka.notifications.wakeup import NOTIFY_EXPR
+from duka.webhooks.service import link_reports, lock_message_ids
 
 # Conditions shared by several statements.
 _OURS = "id = :id AND claim_token = :token AND status = 'sending'"

@@ -29,9 +29,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import TextClause
 
-from api.db.engine import Database
-from api.notifications.wakeup import NOTIFY_EXPR
-from api.webhooks.service import link_reports, lock_message_ids
+from duka.db.engine import Database
+from duka.notifications.wakeup import NOTIFY_EXPR
+from duka.webhooks.service import link_reports, lock_message_ids
 from flows.lookup import SentLookup
 from flows.outbox import UnknownSend
 

@@ -1,6 +1,6 @@
 """The SMS runner's knobs, read from DUKA_SMS_* environment variables.
 
-The API's own settings (database, Africa's Talking account) stay in api/core/settings.py;
+The API's own settings (database, Africa's Talking account) stay in duka/core/settings.py;
 these only matter to the runner process. Nothing reads the environment at import time.
 """
 

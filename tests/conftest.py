@@ -14,12 +14,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.core.settings import Settings
-from api.db.engine import Database
 from api.main import create_app
 from devtools.at_sandbox.config import SandboxConfig
 from devtools.at_sandbox.runner import SandboxServer
 from devtools.keycloak import KeycloakServer
+from duka.core.settings import Settings
+from duka.db.engine import Database
 from tests.support.kube_apiserver import KubeApiServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +38,8 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A clean, migrated database for the whole session (libpq URL)."""
-    from api.db import migrate
-    from api.db.embedded import EmbeddedPostgres
+    from duka.db import migrate
+    from duka.db.embedded import EmbeddedPostgres
 
     configured = os.environ.get("DUKA_TEST_DATABASE_URL")
     if configured:

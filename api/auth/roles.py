@@ -4,8 +4,9 @@
 # annotations without its module globals, so they must be real objects here.
 from fastapi import Request
 
-from api.auth.principal import ALL_ROLES, BearerPrincipal, Principal
-from api.core.errors import ForbiddenError
+from api.auth.principal import BearerPrincipal
+from duka.auth.principal import ALL_ROLES, Principal
+from duka.core.errors import ForbiddenError
 
 
 class RoleRequirement(BearerPrincipal):

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.problems import PROBLEM_JSON, TYPE_PREFIX
-from api.core.redaction import redact_path
+from duka.core.redaction import redact_path
 
 API_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),

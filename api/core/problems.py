@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.core.errors import (
+from duka.core.errors import (
     AuthenticationError,
     DomainError,
     FieldError,
@@ -24,7 +24,7 @@ from api.core.errors import (
     ServiceUnavailableError,
     ValidationFailedError,
 )
-from api.core.redaction import redact_path
+from duka.core.redaction import redact_path
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from api.auth.roles import require
-from api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from api.core.responses import problems
-from api.core.types import CODE_PATTERN, SearchText
-from api.customers.schemas import CustomerCreate, CustomerPage, CustomerPublic, CustomerUpdate
 from api.deps import CustomerServiceDep, IdempotencyKeyHeader, PrincipalDep
+from duka.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from duka.core.types import CODE_PATTERN, SearchText
+from duka.customers.schemas import CustomerCreate, CustomerPage, CustomerPublic, CustomerUpdate
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 

@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.auth.principal import BEARER_SCHEME
-from api.core.settings import Settings
+from duka.core.settings import Settings
 
 VENDOR_DIR = Path(fastapi_offline.__file__).parent / "static"
 OWN_DIR = Path(__file__).parent / "static"

@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Connection
 from starlette.datastructures import State
 
-from api.db import migrate
 from api.deps import DatabaseDep
+from duka.db import migrate
 
 router = APIRouter(tags=["health"])
 

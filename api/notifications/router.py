@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, status
 from api.auth.roles import require
 from api.core.responses import problems
 from api.deps import DatabaseDep, PrincipalDep
-from api.notifications.schemas import NotificationPublic
-from api.notifications.service import NotificationService
+from duka.notifications.schemas import NotificationPublic
+from duka.notifications.service import NotificationService
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 

@@ -6,18 +6,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime
 
-from api.auth.principal import Principal
 from api.auth.roles import require
-from api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from api.core.responses import model_response, problems
-from api.core.types import CODE_PATTERN
 from api.deps import (
     IDEMPOTENCY_KEY_OPENAPI,
     OrderServiceDep,
     PrincipalDep,
     idempotency_key_of,
 )
-from api.orders.schemas import (
+from duka.auth.principal import Principal
+from duka.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from duka.core.types import CODE_PATTERN
+from duka.orders.schemas import (
     VIEW_DESCRIPTION,
     OrderCreate,
     OrderCustomerPage,

@@ -7,27 +7,11 @@ is not CSV, JSON or a multipart form gets its 415.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from enum import StrEnum
 
 from python_multipart.multipart import parse_options_header
 
-from api.core.errors import UnsupportedMediaTypeError
-
-
-class UploadFormat(StrEnum):
-    CSV = "csv"
-    JSON = "json"
-
-
-@dataclass
-class Upload:
-    """The rows' bytes as they arrive; `field` names where faults of the whole body point."""
-
-    format: UploadFormat
-    field: str
-    chunks: AsyncIterator[bytes]
-
+from duka.core.errors import UnsupportedMediaTypeError
+from duka.uploads.upload import Upload, UploadFormat
 
 MULTIPART = "multipart/form-data"
 CSV_TYPES = frozenset({"text/csv", "application/csv"})

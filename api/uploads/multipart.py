@@ -13,8 +13,9 @@ from pathlib import PurePosixPath
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from api.core.errors import FieldError, UnsupportedMediaTypeError, ValidationFailedError
-from api.uploads.media import Upload, UploadFormat, check_charset, format_of, media_type
+from api.uploads.media import check_charset, format_of, media_type
+from duka.core.errors import FieldError, UnsupportedMediaTypeError, ValidationFailedError
+from duka.uploads.upload import Upload, UploadFormat
 
 FILE_FIELD = "file"
 # Browsers label .csv files with these too; an unlabelled part is judged by its name.

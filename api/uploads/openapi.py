@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from api.uploads.exceptions import MAX_LISTED_ERRORS
+from duka.uploads.exceptions import MAX_LISTED_ERRORS
 
 COMMON = f"""
 Send the rows in one of three ways:

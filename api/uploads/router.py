@@ -8,14 +8,15 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from api.auth.roles import require
 from api.core.responses import problems
-from api.customers.schemas import CustomerCreate
 from api.deps import DatabaseDep, IdempotencyKeyHeader, PrincipalDep, SettingsDep
-from api.orders.schemas import OrderCreate
 from api.uploads import openapi
-from api.uploads.media import Upload, body_upload, boundary_of
+from api.uploads.media import body_upload, boundary_of
 from api.uploads.multipart import open_multipart
-from api.uploads.schemas import UploadResult
-from api.uploads.service import UploadService
+from duka.customers.schemas import CustomerCreate
+from duka.orders.schemas import OrderCreate
+from duka.uploads.schemas import UploadResult
+from duka.uploads.service import UploadService
+from duka.uploads.upload import Upload
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 

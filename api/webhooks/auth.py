@@ -11,8 +11,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.core.settings import Settings, app_settings
-from api.webhooks.exceptions import CallbackDisabledError, CallbackSecretError
+from api.deps import app_settings
+from duka.core.settings import Settings
+from duka.webhooks.exceptions import CallbackDisabledError, CallbackSecretError
 
 
 def _basic_password(authorization: str) -> str | None:

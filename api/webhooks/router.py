@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Form, Path
 from api.core.responses import problems
 from api.deps import DatabaseDep
 from api.webhooks.auth import callback_secret
-from api.webhooks.schemas import DeliveryReportIn, DeliveryReportResult
-from api.webhooks.service import DeliveryReportService
+from duka.webhooks.schemas import DeliveryReportIn, DeliveryReportResult
+from duka.webhooks.service import DeliveryReportService
 
 router = APIRouter(prefix="/webhooks/africastalking", tags=["webhooks"])
 PREFIX = "/webhooks"

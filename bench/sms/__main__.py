@@ -28,15 +28,15 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from api.auth.principal import Principal
-from api.core.settings import Settings
-from api.db.engine import Database
-from api.orders.schemas import OrderCreate
-from api.orders.service import OrderService
 from bench.machine import load_average, machine_info
 from bench.sms import cpu
 from bench.sms.report import markdown, percentiles
 from bench.sms.stack import Stack, start_stack
+from duka.auth.principal import Principal
+from duka.core.settings import Settings
+from duka.db.engine import Database
+from duka.orders.schemas import OrderCreate
+from duka.orders.service import OrderService
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CUSTOMERS = 2000

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 
-from api.core.settings import Settings
-from api.db import migrate
-from api.db.embedded import EmbeddedPostgres
 from devtools.prefect_server import PrefectServer, free_port
+from duka.core.settings import Settings
+from duka.db import migrate
+from duka.db.embedded import EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_PORT = 54343

@@ -1,7 +1,7 @@
 """How many SMS parts the sandbox charges for a text: its own reading of 3GPP TS 23.038
 (the GSM 7-bit default alphabet) and TS 23.040 (concatenated SMS).
 
-Deliberately not Duka's `api.sms.gsm`: a fake that reused the service's counter would price
+Deliberately not Duka's `duka.sms.gsm`: a fake that reused the service's counter would price
 every text exactly as the service expects, so a counting bug there would be mirrored here
 instead of caught by the tests that compare the two.
 

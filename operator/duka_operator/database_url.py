@@ -69,7 +69,7 @@ def database_url(spec: Mapping[str, Any], password: str) -> str:
 
 
 def database_env(spec: Mapping[str, Any], password: str) -> dict[str, str]:
-    """DUKA_DATABASE_URL and the pool settings, as api/core/settings.py names them."""
+    """DUKA_DATABASE_URL and the pool settings, as duka/core/settings.py names them."""
     env = {"DUKA_DATABASE_URL": database_url(spec, password)}
     pool = spec.get("pool") or {}
     min_size = pool.get("minSize")

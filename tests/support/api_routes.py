@@ -11,9 +11,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 
 from api.auth.roles import RoleRequirement
-from api.core.settings import Settings
 from api.main import API_PREFIX, create_app
 from api.webhooks.auth import CallbackSecret
+from duka.core.settings import Settings
 
 
 @dataclass(frozen=True)

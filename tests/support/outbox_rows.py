@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import text
 
-from api.db.engine import Database
+from duka.db.engine import Database
 from flows.outbox import Outbox, UnknownSend
 from tests.support.sms_flows import add_customers
 

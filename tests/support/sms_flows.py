@@ -15,12 +15,12 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from api.auth.principal import Principal
-from api.core.settings import Settings
-from api.db.engine import Database
-from api.orders.schemas import OrderCreate
-from api.orders.service import OrderService
 from devtools.at_sandbox.runner import SandboxServer
+from duka.auth.principal import Principal
+from duka.core.settings import Settings
+from duka.db.engine import Database
+from duka.orders.schemas import OrderCreate
+from duka.orders.service import OrderService
 from flows.context import RunnerContext
 from flows.runner import SmsRunner
 from flows.settings import SmsFlowSettings
@@ -160,7 +160,7 @@ class _AdminTokens:
     """Takes any bearer token as ADMIN's (the token check has its own tests)."""
 
     async def verify(self, token: str) -> Any:
-        from api.auth.tokens import VerifiedToken
+        from duka.auth.tokens import VerifiedToken
 
         return VerifiedToken(
             subject=ADMIN.subject,

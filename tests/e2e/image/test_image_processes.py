@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from api.core.settings import Settings
-from api.db import migrate
-from api.db.engine import Database
 from devtools.at_sandbox.config import SandboxConfig
 from devtools.at_sandbox.runner import SandboxServer
 from devtools.prefect_server import PrefectServer
+from duka.core.settings import Settings
+from duka.db import migrate
+from duka.db.engine import Database
 from tests.e2e.image.image_support import Container, free_port, run_once, wait_until
 from tests.support.kube_apiserver import KubeApiServer
 from tests.support.sms_flows import add_customers, create_orders, inbox_counts, settings_for

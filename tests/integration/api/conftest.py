@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.core.redaction import redact_path
-from api.core.settings import Settings
-from api.db.engine import Database
 from api.main import create_app
+from duka.core.redaction import redact_path
+from duka.core.settings import Settings
+from duka.db.engine import Database
 
 if TYPE_CHECKING:
     from tests.support.keycloak import Tokens
@@ -100,7 +100,7 @@ def _check_problem(r: httpx.Response, status: int, slug: str) -> JsonObject:
     assert body["type"] == f"urn:duka:problem:{slug}"
     assert body["status"] == status
     assert body["title"]
-    # A callback secret in the path is never echoed (api/core/redaction.py).
+    # A callback secret in the path is never echoed (duka/core/redaction.py).
     assert body["instance"] == redact_path(r.request.url.path)
     return body
 

@@ -6,9 +6,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.core.settings import Settings
-from api.db.engine import Database
 from api.main import create_app
+from duka.core.settings import Settings
+from duka.db.engine import Database
 
 pytestmark = pytest.mark.anyio
 

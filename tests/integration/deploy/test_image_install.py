@@ -61,8 +61,8 @@ def test_the_project_is_installed_not_linked(image_venv: Path) -> None:
 
 def test_runtime_files_ship_in_the_wheel(image_venv: Path) -> None:
     site = next((image_venv / "lib").glob("python3*/site-packages"))
-    assert (site / "api" / "db" / "migrations" / "env.py").is_file()
-    assert list((site / "api" / "db" / "migrations" / "versions").glob("*.py"))
+    assert (site / "duka" / "db" / "migrations" / "env.py").is_file()
+    assert list((site / "duka" / "db" / "migrations" / "versions").glob("*.py"))
 
 
 def test_no_dev_tools_in_the_runtime(image_venv: Path) -> None:

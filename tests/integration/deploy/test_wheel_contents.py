@@ -26,7 +26,7 @@ def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 def test_the_wheel_holds_the_product_packages(wheel_names: list[str]) -> None:
     tops = {name.split("/")[0] for name in wheel_names}
-    assert {"api", "flows", "duka_operator"} <= tops
+    assert {"duka", "api", "flows", "duka_operator"} <= tops
 
 
 def test_the_wheel_holds_no_dev_module(wheel_names: list[str]) -> None:

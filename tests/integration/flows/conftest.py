@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from sqlalchemy import text
 
-from api.core.settings import Settings
-from api.db.engine import Database
 from devtools.at_sandbox.config import SandboxConfig
 from devtools.at_sandbox.runner import SandboxServer
+from duka.core.settings import Settings
+from duka.db.engine import Database
 from tests.support.prefect import prefect_server, pytest_collection_finish, pytest_unconfigure
 
 __all__ = ["prefect_server", "pytest_collection_finish", "pytest_unconfigure"]

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from api.db.engine import Database
+from duka.db.engine import Database
 from flows.attempts import BatchedAttempts
 from flows.outbox import Outbox
 from tests.support.outbox_rows import pending_notifications, row

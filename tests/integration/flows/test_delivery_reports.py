@@ -7,12 +7,12 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from api.core.settings import Settings
-from api.db.engine import Database
 from devtools.at_sandbox.config import SandboxConfig
 from devtools.at_sandbox.faults import FaultConfig, ReportOverride
 from devtools.at_sandbox.runner import SandboxServer
 from devtools.prefect_server import PrefectServer
+from duka.core.settings import Settings
+from duka.db.engine import Database
 from tests.support.sms_flows import (
     LiveApi,
     add_customers,

@@ -10,16 +10,16 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from api.core.settings import Settings
-from api.db.engine import Database
-from api.sms.at_gateway import AfricasTalkingGateway
-from api.sms.gateway import SendResult, SmsGateway
-from api.webhooks.schemas import DeliveryReportIn
-from api.webhooks.service import DeliveryReportService
 from devtools.at_sandbox.config import SandboxConfig
 from devtools.at_sandbox.faults import FaultConfig, ReportOverride
 from devtools.at_sandbox.runner import SandboxServer
 from devtools.prefect_server import PrefectServer
+from duka.core.settings import Settings
+from duka.db.engine import Database
+from duka.sms.at_gateway import AfricasTalkingGateway
+from duka.sms.gateway import SendResult, SmsGateway
+from duka.webhooks.schemas import DeliveryReportIn
+from duka.webhooks.service import DeliveryReportService
 from flows.attempts import BatchedAttempts
 from flows.outbox import ClaimedSms, Outbox
 from tests.support.outbox_rows import pending_notifications

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from api.db.engine import Database
-from api.notifications.template import order_reference
 from devtools.at_sandbox.faults import FaultConfig
 from devtools.at_sandbox.runner import SandboxServer
 from devtools.prefect_server import PrefectServer
+from duka.db.engine import Database
+from duka.notifications.template import order_reference
 from tests.support.sms_flows import (
     add_customers,
     create_orders,

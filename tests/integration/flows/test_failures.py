@@ -8,11 +8,11 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from api.db.engine import Database
-from api.notifications.template import order_reference
 from devtools.at_sandbox.faults import FaultConfig
 from devtools.at_sandbox.runner import SandboxServer
 from devtools.prefect_server import PrefectServer
+from duka.db.engine import Database
+from duka.notifications.template import order_reference
 from tests.support.sms_flows import (
     FAST,
     add_customers,

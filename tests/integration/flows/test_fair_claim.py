@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from api.db.engine import Database
+from duka.db.engine import Database
 from flows.outbox import Outbox
 from tests.support.sms_flows import add_customers
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from api.db.engine import Database
+from duka.db.engine import Database
 from flows.outbox import Outbox
 from tests.support.outbox_rows import pending_notifications, row
 

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from api.db.engine import Database
 from devtools.at_sandbox.runner import SandboxServer
 from devtools.prefect_server import PrefectServer
+from duka.db.engine import Database
 from tests.support.sms_flows import (
     add_customers,
     api_client,

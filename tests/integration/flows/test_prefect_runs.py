@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from api.core.settings import get_settings
-from api.db.engine import Database
 from devtools.at_sandbox.runner import SandboxServer
 from devtools.prefect_server import PrefectServer
+from duka.core.settings import get_settings
+from duka.db.engine import Database
 from flows.context import RunnerContext
 from flows.dispatch import dispatch_order_sms
 from flows.prefect_api import create_flow_run_once, prefect_reachable

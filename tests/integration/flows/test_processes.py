@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from api.db.engine import Database
 from devtools.at_sandbox.runner import SandboxServer
 from devtools.prefect_server import PrefectServer
+from duka.db.engine import Database
 from flows import processes
 from flows.processes import Supervisor, child_command
 from tests.support.sms_flows import (

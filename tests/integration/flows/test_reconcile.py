@@ -10,11 +10,11 @@ from typing import cast
 import pytest
 from sqlalchemy import text
 
-from api.db.engine import Database
-from api.webhooks.schemas import DeliveryReportIn
-from api.webhooks.service import DeliveryReportService
 from devtools.at_sandbox.inbox import InboxMessage
 from devtools.at_sandbox.runner import SandboxServer
+from duka.db.engine import Database
+from duka.webhooks.schemas import DeliveryReportIn
+from duka.webhooks.service import DeliveryReportService
 from flows import sweep
 from flows.context import RunnerContext
 from flows.lookup import SandboxInboxLookup

@@ -11,10 +11,10 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from api.db.engine import Database
 from devtools.at_sandbox.faults import FaultConfig
 from devtools.at_sandbox.runner import SandboxServer
 from devtools.prefect_server import PrefectServer
+from duka.db.engine import Database
 from tests.support.sms_flows import (
     FAST,
     add_customers,

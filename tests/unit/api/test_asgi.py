@@ -7,7 +7,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.core.settings import get_settings
+from duka.core.settings import get_settings
 
 
 def test_the_asgi_module_builds_the_app_from_the_environment(

@@ -9,9 +9,9 @@ import pytest
 import uvicorn
 
 from api import cli
-from api.core.settings import Settings
-from api.db import migrate
-from api.db.embedded import EmbeddedPostgresError
+from duka.core.settings import Settings
+from duka.db import migrate
+from duka.db.embedded import EmbeddedPostgresError
 
 CONFIGURED = "postgresql://app@db.internal:5432/duka"
 
@@ -235,8 +235,8 @@ def test_production_migrate_refuses_the_embedded_database(
 
 
 def test_production_app_refuses_to_be_built_without_its_services() -> None:
-    from api.core.settings import MissingProductionSettingsError
     from api.main import create_app
+    from duka.core.settings import MissingProductionSettingsError
 
     with pytest.raises(MissingProductionSettingsError, match="DUKA_OIDC_ISSUER"):
         create_app(Settings(environment="production", database_url=CONFIGURED))

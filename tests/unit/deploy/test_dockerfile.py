@@ -99,7 +99,7 @@ def test_build_context_is_an_allow_list() -> None:
     entries = [line for line in lines if line and not line.startswith("#")]
     assert entries[0] == "*"
     allowed = {e.removeprefix("!").rstrip("/") for e in entries if e.startswith("!")}
-    assert {"pyproject.toml", "uv.lock", "api", "flows", "operator"} <= allowed
+    assert {"pyproject.toml", "uv.lock", "duka", "api", "flows", "operator"} <= allowed
     # Of the dev tooling, only the AT sandbox: the context of its own image too (deploy/image/
     # containerfiles/sandbox.Containerfile); the wheel, so the runtime stage, leaves it out.
     assert {e for e in allowed if e.startswith("devtools")} == {

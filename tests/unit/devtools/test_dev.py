@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from api.core.settings import Settings
-from api.db import migrate
-from api.db.embedded import EmbeddedPostgresError
 from devtools import dev
 from devtools.http_wait import NotReadyError
 from devtools.keycloak_dist import KeycloakError
+from duka.core.settings import Settings
+from duka.db import migrate
+from duka.db.embedded import EmbeddedPostgresError
 
 
 class FakeProcess:

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from api.core.settings import Settings
 from devtools.prefect_server import PrefectServer
 from devtools.sms_stack import SmsStack, start_sms_stack
+from duka.core.settings import Settings
 
 DB = "postgresql://postgres@127.0.0.1:54329/duka"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from api.core.settings import Settings
+from duka.core.settings import Settings
 from flows.context import RunnerContext
 from flows.dispatch import dispatch_order_sms
 from flows.dispatch_loop import DispatchSession

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from api.core.settings import Settings
+from duka.core.settings import Settings
 from flows.lookup import SandboxInboxLookup, lookup_from_settings
 from flows.settings import SmsFlowSettings
 

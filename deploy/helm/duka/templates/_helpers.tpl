@@ -64,7 +64,7 @@ checksum/config: {{ include (print .Template.BasePath "/configmap.yaml") . | sha
 {{- end -}}
 
 {{/* Secret environment, per pod: each gets only the variables its process reads
-     (api/core/settings.py). The API: the database and the delivery-report callback secret.
+     (duka/core/settings.py). The API: the database and the delivery-report callback secret.
      The flow runner: the database, the Africa's Talking API key and Prefect's API key. The
      migration Job: the database. secrets.extraEnv goes to the API and the flow runner. No
      pod gets secrets.oidc: no Duka process reads client credentials (the API checks tokens

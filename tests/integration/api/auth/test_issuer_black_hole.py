@@ -15,8 +15,8 @@ import anyio
 import httpx
 import pytest
 
-from api.core.settings import Settings
 from api.main import create_app
+from duka.core.settings import Settings
 from tests.support.black_hole_issuer import BlackHoleIssuer
 from tests.support.fake_issuer import claims, rsa_key, sign
 

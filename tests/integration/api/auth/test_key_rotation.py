@@ -9,11 +9,11 @@ import httpx
 import jwt
 import pytest
 
-from api.core.settings import Settings
-from api.db.engine import Database
 from api.main import create_app
 from devtools.keycloak import KeycloakServer
 from devtools.keycloak_api import DEMO_USERS, AdminApi, password_grant
+from duka.core.settings import Settings
+from duka.db.engine import Database
 from tests.support.keycloak import Tokens
 from tests.support.realm_keys import add_key_provider, add_rsa_key, kid_of, remove_key_provider
 

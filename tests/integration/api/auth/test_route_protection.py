@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 from jwt.algorithms import RSAAlgorithm
 
-from api.core.settings import Settings
 from api.main import create_app
 from devtools.keycloak import KeycloakServer
 from devtools.keycloak_api import (
@@ -31,6 +30,7 @@ from devtools.keycloak_api import (
     client_credentials_grant,
     password_grant,
 )
+from duka.core.settings import Settings
 from tests.support.api_routes import ALL_API_ROUTES, API_ROUTES, ApiRoute
 from tests.support.keycloak import Tokens, claims_of
 from tests.support.realm_keys import Mint

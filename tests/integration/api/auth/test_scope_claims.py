@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from api.core.settings import Settings
-from api.db.engine import Database
 from api.main import create_app
 from devtools.keycloak import REALM, REALM_DIR, KeycloakServer
 from devtools.keycloak_api import DEMO_USERS, AdminApi, password_grant
+from duka.core.settings import Settings
+from duka.db.engine import Database
 from tests.support.keycloak import claims_of
 from tests.support.realm_keys import Mint
 

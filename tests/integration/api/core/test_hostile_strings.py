@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.db.engine import Database
-from api.notifications.template import BIDI_CONTROLS
+from duka.db.engine import Database
+from duka.notifications.template import BIDI_CONTROLS
 
 pytestmark = pytest.mark.anyio
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.core.errors import ServiceUnavailableError
-from api.core.settings import Settings
-from api.db.engine import Database
 from api.main import create_app
+from duka.core.errors import ServiceUnavailableError
+from duka.core.settings import Settings
+from duka.db.engine import Database
 
 pytestmark = pytest.mark.anyio
 

@@ -12,9 +12,9 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from api.db.engine import Database
-from api.notifications.template import render
-from api.orders import service as order_service
+from duka.db.engine import Database
+from duka.notifications.template import render
+from duka.orders import service as order_service
 
 pytestmark = pytest.mark.anyio
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from api.auth.principal import ALL_ROLES, Principal
-from api.core.errors import NotFoundError, ValidationFailedError
-from api.core.settings import Settings
-from api.customers.service import CustomerService
-from api.db.engine import Database
-from api.orders.schemas import OrderCreate
-from api.orders.service import OrderService
+from duka.auth.principal import ALL_ROLES, Principal
+from duka.core.errors import NotFoundError, ValidationFailedError
+from duka.core.settings import Settings
+from duka.customers.service import CustomerService
+from duka.db.engine import Database
+from duka.orders.schemas import OrderCreate
+from duka.orders.service import OrderService
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.db.engine import Database
+from duka.db.engine import Database
 
 pytestmark = pytest.mark.anyio
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.core.pagination import encode_cursor
-from api.db.engine import Database
+from duka.core.pagination import encode_cursor
+from duka.db.engine import Database
 
 pytestmark = pytest.mark.anyio
 

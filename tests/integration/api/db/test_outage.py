@@ -21,12 +21,12 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from api.core.settings import Settings
-from api.db import migrate
-from api.db.embedded import EmbeddedPostgres
-from api.db.engine import Database
 from api.main import create_app
-from api.orders.service import OrderService
+from duka.core.settings import Settings
+from duka.db import migrate
+from duka.db.embedded import EmbeddedPostgres
+from duka.db.engine import Database
+from duka.orders.service import OrderService
 
 pytestmark = pytest.mark.anyio
 

@@ -7,10 +7,10 @@ from typing import Any
 import httpx
 import pytest
 
-from api.core.settings import Settings
-from api.db import migrate
-from api.db.engine import Database
 from api.main import create_app
+from duka.core.settings import Settings
+from duka.db import migrate
+from duka.db.engine import Database
 
 pytestmark = pytest.mark.anyio
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.core.settings import Settings
-from api.db.engine import Database
 from api.main import create_app
+from duka.core.settings import Settings
+from duka.db.engine import Database
 from tests.support.keycloak import Tokens
 
 pytestmark = pytest.mark.anyio

@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from api.db.engine import Database
-from api.notifications.wakeup import CHANNEL
+from duka.db.engine import Database
+from duka.notifications.wakeup import CHANNEL
 
 pytestmark = pytest.mark.anyio
 

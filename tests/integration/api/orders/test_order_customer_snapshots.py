@@ -13,9 +13,9 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from api.db.engine import Database
-from api.notifications.wakeup import CHANNEL
-from api.orders import service as order_service
+from duka.db.engine import Database
+from duka.notifications.wakeup import CHANNEL
+from duka.orders import service as order_service
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.db.engine import Database
+from duka.db.engine import Database
 from tests.integration.api.uploads.uploads_support import CUSTOMERS, Poster, Query, Seed, csv_text
 
 

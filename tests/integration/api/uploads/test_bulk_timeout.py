@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from api.db.engine import Database
-from api.uploads.copy import allow_bulk_statements
+from duka.db.engine import Database
+from duka.uploads.copy import allow_bulk_statements
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from api.core.settings import Settings
+from duka.core.settings import Settings
 from tests.integration.api.uploads.uploads_support import (
     ORDERS,
     STORED_ORDERS,

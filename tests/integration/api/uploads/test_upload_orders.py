@@ -9,8 +9,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from api.core.settings import Settings
-from api.notifications.template import BIDI_CONTROLS
+from duka.core.settings import Settings
+from duka.notifications.template import BIDI_CONTROLS
 from tests.integration.api.uploads.uploads_support import (
     ORDER_HEADER,
     ORDERS,

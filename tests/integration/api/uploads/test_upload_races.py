@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.uploads import customer_store, order_store
+from duka.uploads import customer_store, order_store
 from tests.integration.api.uploads.uploads_support import (
     CUSTOMERS,
     ORDERS,

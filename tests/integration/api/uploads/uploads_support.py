@@ -9,8 +9,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from api.core.settings import Settings
-from api.notifications.template import OrderMessage, order_reference, render
+from duka.core.settings import Settings
+from duka.notifications.template import OrderMessage, order_reference, render
 
 CUSTOMERS = "/api/v1/uploads/customers"
 ORDERS = "/api/v1/uploads/orders"
@@ -54,7 +54,7 @@ def csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def expected_sms(settings: Settings, row: dict[str, Any]) -> str:
-    """What single order creation writes for the same order (api/orders/service.py)."""
+    """What single order creation writes for the same order (duka/orders/service.py)."""
     message = OrderMessage(
         customer_name=row["name"],
         order_ref=order_reference(row["id"].hex),

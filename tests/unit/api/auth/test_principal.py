@@ -9,12 +9,13 @@ import pytest
 from fastapi import Depends, FastAPI
 from starlette.datastructures import State
 
-from api.auth.principal import ALL_ROLES, Principal, get_principal, principal_from, verifier_for
+from api.auth.principal import get_principal, verifier_for
 from api.auth.roles import require
-from api.auth.tokens import TokenVerifier, VerifiedToken
 from api.core import problems
-from api.core.errors import AuthenticationError
-from api.core.settings import Settings
+from duka.auth.principal import ALL_ROLES, Principal, principal_from
+from duka.auth.tokens import TokenVerifier, VerifiedToken
+from duka.core.errors import AuthenticationError
+from duka.core.settings import Settings
 from tests.support.fake_issuer import ISSUER, FakeIssuer, claims, rsa_key, sign
 
 pytestmark = pytest.mark.anyio

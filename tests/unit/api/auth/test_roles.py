@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from api.auth.principal import ALL_ROLES, Principal
 from api.auth.roles import RoleRequirement, require
-from api.core.errors import ForbiddenError
+from duka.auth.principal import ALL_ROLES, Principal
+from duka.core.errors import ForbiddenError
 
 
 def principal(*roles: str) -> Principal:

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 
-from api.core.settings import Settings
 from api.main import API_PREFIX, UPLOAD_PREFIX, WEBHOOK_PREFIX, create_app
+from duka.core.settings import Settings
 from tests.support.api_routes import ALL_API_ROUTES, ApiRoute, _calls
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.requests import Request
 
-from api.core.errors import FieldError
 from api.core.problems import (
     PROBLEM_JSON,
     _field_path,
@@ -19,6 +18,7 @@ from api.core.problems import (
     request_validation_errors,
 )
 from api.core.responses import problems
+from duka.core.errors import FieldError
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api.core.settings import Settings
-from api.db import migrate
 from api.main import create_app
+from duka.core.settings import Settings
+from duka.db import migrate
 
 pytestmark = pytest.mark.anyio
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.core.settings import Settings
 from api.main import create_app
+from duka.core.settings import Settings
 
 
 def test_create_order_is_documented_as_the_other_post_routes_are() -> None:

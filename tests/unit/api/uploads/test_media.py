@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from api.core.errors import UnsupportedMediaTypeError
-from api.uploads.media import UploadFormat, body_upload, boundary_of
+from api.uploads.media import body_upload, boundary_of
 from api.uploads.multipart import part_format
+from duka.core.errors import UnsupportedMediaTypeError
+from duka.uploads.upload import UploadFormat
 
 
 async def _nothing() -> AsyncIterator[bytes]:

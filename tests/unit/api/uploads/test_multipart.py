@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from api.core.errors import UnsupportedMediaTypeError, ValidationFailedError
-from api.uploads.media import UploadFormat
 from api.uploads.multipart import open_multipart
+from duka.core.errors import UnsupportedMediaTypeError, ValidationFailedError
+from duka.uploads.upload import UploadFormat
 
 pytestmark = pytest.mark.anyio
 

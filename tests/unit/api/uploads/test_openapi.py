@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from api.core.settings import Settings
 from api.main import create_app
+from duka.core.settings import Settings
 
 
 @pytest.fixture(scope="module")

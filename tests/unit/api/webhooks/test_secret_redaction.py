@@ -9,9 +9,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from api.core.settings import Settings
 from api.main import create_app
 from api.webhooks.router import get_report_service
+from duka.core.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
@@ -76,7 +76,7 @@ async def test_refusals_on_the_secret_path_do_not_echo_it(
 
 
 def test_access_log_lines_show_no_secret() -> None:
-    from api.core.redaction import RedactSecretPaths
+    from duka.core.redaction import RedactSecretPaths
 
     record = logging.LogRecord(
         "uvicorn.access",

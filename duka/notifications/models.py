@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from duka.db.base import Base, Timestamped
+
+
+class NotificationStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Notification(Timestamped, Base):
+    """Transactional outbox row: written in the same transaction as its order.
+
+    The sender (flows/) moves it through the states documented in docs/notifications.md.
+    While `status` is 'sending' the row belongs to one dispatch run (`claim_token`, kept
+    alive by `lease_until`); `send_started_at` is set from just before a gateway call until
+    its outcome is recorded, so a row whose outcome was never recorded is never resent
+    blindly.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_order_id", "order_id"),
+        # The sender claims pending rows oldest first; a partial index keeps that scan small.
+        Index(
+            "ix_notifications_pending_created_at",
+            "created_at",
+            postgresql_where="status = 'pending'",
+        ),
+        Index(
+            "uq_notifications_provider_message_id",
+            "provider_message_id",
+            unique=True,
+            postgresql_where="provider_message_id IS NOT NULL",
+        ),
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'delivered', 'failed')", name="status_valid"
+        ),
+        CheckConstraint("channel IN ('sms')", name="channel_valid"),
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        # Claims exist only while sending: every other state is free for anyone to act on.
+        CheckConstraint(
+            "status = 'sending' OR (claim_token IS NULL AND lease_until IS NULL "
+            "AND send_started_at IS NULL)",
+            name="claim_only_while_sending",
+        ),
+        # The fair claim (flows/outbox.py) walks the recipients with pending rows and takes
+        # each one's oldest: one index probe per recipient, however long the backlog.
+        Index(
+            "ix_notifications_pending_recipient_created_at",
+            "recipient",
+            "created_at",
+            postgresql_where="status = 'pending'",
+        ),
+        # Recovery scans only rows in flight, which stay few.
+        Index("ix_notifications_sending", "lease_until", postgresql_where="status = 'sending'"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    )
+    channel: Mapped[str] = mapped_column(String(16), nullable=False, server_default="sms")
+    recipient: Mapped[str] = mapped_column(String(16), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claim_token: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    send_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,266 @@
+"""Order use cases. Creating an order writes its SMS outbox row in the same statement."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from duka.auth.principal import Principal
+from duka.core.errors import ConflictError
+from duka.core.pagination import decode_cursor, encode_cursor
+from duka.core.settings import Settings
+from duka.customers.models import Customer
+from duka.customers.service import visible_to
+from duka.db.engine import Database, driver_of
+from duka.idempotency.service import run_once
+from duka.limits.service import RateLimiter
+from duka.notifications.models import Notification, NotificationStatus
+from duka.notifications.schemas import NotificationPublic
+from duka.notifications.template import OrderMessage, order_reference, render
+from duka.notifications.wakeup import SenderWakeups, notify_sender
+from duka.orders.customer_snapshots import CustomerSnapshot, CustomerSnapshots
+from duka.orders.exceptions import (
+    OrderNotFoundError,
+    UnknownCustomerError,
+    customer_reference_error,
+)
+from duka.orders.models import Order
+from duka.orders.schemas import OrderCreate, OrderPage, OrderPublic
+from duka.orders.writes import InsertedOrder, NewOrder, insert_order, look_up_customer
+
+_c = Customer.__table__.c
+_o = Order.__table__.c
+_n = Notification.__table__.c
+# A customer changing under every attempt is a hot row being edited; the client may retry.
+_SNAPSHOT_ATTEMPTS = 3
+
+_ORDER_COLUMNS = (
+    _o.id,
+    _o.customer_id,
+    _c.code.label("customer_code"),
+    _o.item,
+    _o.quantity,
+    _o.amount,
+    _o.currency,
+    _o.ordered_at,
+    _o.created_at,
+    _o.created_by,
+    _n.status,
+    _n.attempts,
+    _n.last_error,
+    _n.provider_message_id,
+    _n.updated_at,
+    _n.sent_at,
+    _n.delivered_at,
+)
+
+
+def _order_from_row(m: Any) -> OrderPublic:
+    notification = None
+    if m["status"] is not None:
+        notification = NotificationPublic(
+            status=m["status"],
+            attempts=m["attempts"],
+            last_error=m["last_error"],
+            provider_message_id=m["provider_message_id"],
+            updated_at=m["updated_at"],
+            sent_at=m["sent_at"],
+            delivered_at=m["delivered_at"],
+        )
+    return OrderPublic(
+        id=m["id"],
+        reference=order_reference(m["id"].hex),
+        customer_id=m["customer_id"],
+        customer_code=m["customer_code"],
+        item=m["item"],
+        quantity=m["quantity"],
+        amount=m["amount"],
+        currency=m["currency"],
+        ordered_at=m["ordered_at"],
+        created_at=m["created_at"],
+        created_by=m["created_by"],
+        notification=notification,
+    )
+
+
+def _created(order: NewOrder, customer: CustomerSnapshot, inserted: InsertedOrder) -> OrderPublic:
+    # Built without validation: every value is validated input or the database's own.
+    return OrderPublic.model_construct(
+        id=order.id,
+        reference=order_reference(order.id.hex),
+        customer_id=customer.id,
+        customer_code=customer.code,
+        item=order.item,
+        quantity=order.quantity,
+        amount=order.amount,
+        currency=order.currency,
+        ordered_at=order.ordered_at,
+        created_at=inserted.created_at,
+        created_by=order.created_by,
+        notification=NotificationPublic.model_construct(
+            status=NotificationStatus(inserted.status),
+            attempts=inserted.attempts,
+            last_error=None,
+            provider_message_id=None,
+            updated_at=inserted.updated_at,
+            sent_at=None,
+            delivered_at=None,
+        ),
+    )
+
+
+class OrderService:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        customers: CustomerSnapshots | None = None,
+        wakeups: SenderWakeups | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        # Both shared by the process's requests (the composition root passes them in).
+        self.customers = customers if customers is not None else CustomerSnapshots()
+        self.wakeups = wakeups if wakeups is not None else SenderWakeups(self._notify)
+        self.limiter = limiter if limiter is not None else RateLimiter(settings)
+
+    async def _notify(self) -> None:
+        await notify_sender(self.db)
+
+    async def create(
+        self, data: OrderCreate, principal: Principal, idempotency_key: str | None
+    ) -> tuple[OrderPublic, bool]:
+        if (data.customer_id is None) == (data.customer_code is None):
+            raise customer_reference_error()
+        # Before any work: each order is an SMS billed, so the caller's limits come first.
+        await self.limiter.order(self.db, principal)
+        if idempotency_key is None:
+            async with self.db.driver() as conn:
+                order = await self._insert(conn, data, principal)
+            self.wakeups.signal()  # committed: the SMS sender may look
+            return order, False
+
+        async def action(conn: AsyncConnection) -> OrderPublic:
+            # The same psycopg connection, inside run_once's transaction.
+            return await self._insert(await driver_of(conn), data, principal)
+
+        order, replayed = await run_once(
+            self.db, principal, "orders.create", idempotency_key, data, OrderPublic, action
+        )
+        if not replayed:
+            self.wakeups.signal()
+        return order, replayed
+
+    async def _insert(
+        self, conn: psycopg.AsyncConnection[Any], data: OrderCreate, principal: Principal
+    ) -> OrderPublic:
+        field = "customer_id" if data.customer_id is not None else "customer_code"
+        order = NewOrder(
+            id=uuid.uuid4(),
+            item=data.item,
+            quantity=data.quantity,
+            amount=data.amount,
+            currency=data.currency or self.settings.default_currency,
+            ordered_at=data.ordered_at or datetime.now(UTC),
+            created_by=principal.subject,
+        )
+        if data.customer_id is not None:
+            customer = self.customers.by_id(data.customer_id)
+        else:
+            customer = self.customers.by_code(str(data.customer_code))
+        for _ in range(_SNAPSHOT_ATTEMPTS):
+            if customer is None:
+                customer = await look_up_customer(
+                    conn, customer_id=data.customer_id, code=data.customer_code
+                )
+                if customer is None:
+                    raise UnknownCustomerError(field)
+                self.customers.remember(customer)
+            if not customer.visible_to(principal.customer_code):
+                raise UnknownCustomerError(field)
+            inserted = await self._insert_for(conn, customer, order, field)
+            if inserted is not None:
+                return _created(order, customer, inserted)
+            self.customers.forget(customer)  # changed or deleted since: look again
+            customer = None
+        raise ConflictError("The order's customer is being changed; try again.")
+
+    async def _insert_for(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        customer: CustomerSnapshot,
+        order: NewOrder,
+        field: str,
+    ) -> InsertedOrder | None:
+        message = OrderMessage(
+            customer_name=customer.name,
+            order_ref=order_reference(order.id.hex),
+            quantity=order.quantity,
+            item=order.item,
+            currency=order.currency,
+            amount=order.amount,
+            ordered_at=order.ordered_at,
+        )
+        body = render(self.settings.sms_template, message, self.settings.zone)
+        try:
+            return await insert_order(conn, customer, order, body)
+        except psycopg.errors.ForeignKeyViolation as exc:
+            # The customer was deleted between the snapshot and the insert.
+            self.customers.forget(customer)
+            raise UnknownCustomerError(field) from exc
+
+    def _select(self, principal: Principal) -> Any:
+        return (
+            select(*_ORDER_COLUMNS)
+            .select_from(Order.__table__)
+            .join(Customer.__table__, _c.id == _o.customer_id)
+            .outerjoin(Notification.__table__, _n.order_id == _o.id)
+            .where(visible_to(principal))
+        )
+
+    async def get(self, principal: Principal, order_id: uuid.UUID) -> OrderPublic:
+        async with self.db.autocommit() as conn:
+            row = (await conn.execute(self._select(principal).where(_o.id == order_id))).first()
+        if row is None:
+            raise OrderNotFoundError(order_id)
+        return _order_from_row(row._mapping)
+
+    async def list(
+        self,
+        principal: Principal,
+        *,
+        customer_id: uuid.UUID | None,
+        customer_code: str | None,
+        ordered_from: datetime | None,
+        ordered_to: datetime | None,
+        cursor: str | None,
+        limit: int,
+    ) -> OrderPage:
+        stmt = self._select(principal)
+        if customer_id is not None:
+            stmt = stmt.where(_o.customer_id == customer_id)
+        if customer_code is not None:
+            stmt = stmt.where(func.lower(_c.code) == customer_code.lower())
+        if ordered_from is not None:
+            stmt = stmt.where(_o.ordered_at >= ordered_from)
+        if ordered_to is not None:
+            stmt = stmt.where(_o.ordered_at < ordered_to)
+        if cursor is not None:
+            after_ts, after_id = decode_cursor(cursor)
+            stmt = stmt.where(
+                or_(_o.ordered_at > after_ts, and_(_o.ordered_at == after_ts, _o.id > after_id))
+            )
+        stmt = stmt.order_by(_o.ordered_at, _o.id).limit(limit + 1)
+        async with self.db.autocommit() as conn:
+            rows = (await conn.execute(stmt)).all()
+        items = [_order_from_row(r._mapping) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            next_cursor = encode_cursor(items[-1].ordered_at, items[-1].id)
+        return OrderPage(items=items, next_cursor=next_cursor)
