@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, literal_column, or_, select, update
+from sqlalchemy import Select, delete, exists, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from api.auth.principal import Principal
 from api.core.errors import FieldError, ValidationFailedError
-from api.core.pagination import decode_cursor, encode_cursor
+from api.core.pagination import after_cursor, page_of
 from api.core.settings import Settings
 from api.customers.exceptions import (
     CustomerCodeTakenError,
@@ -137,19 +137,15 @@ class CustomerService:
             stmt = stmt.where(func.lower(_c.code) == code.lower())
         if q:
             stmt = stmt.where(_c.name.ilike(f"%{_like_escape(q)}%", escape="\\"))
-        if cursor is not None:
-            after_ts, after_id = decode_cursor(cursor)
-            stmt = stmt.where(
-                or_(_c.created_at > after_ts, and_(_c.created_at == after_ts, _c.id > after_id))
-            )
-        stmt = stmt.order_by(_c.created_at, _c.id).limit(limit + 1)
+        stmt = after_cursor(stmt, cursor, sort=_c.created_at, row_id=_c.id, limit=limit)
         async with self.db.autocommit() as conn:
             rows = (await conn.execute(stmt)).all()
-        items = [CustomerPublic.model_validate(r._mapping) for r in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            last = items[-1]
-            next_cursor = encode_cursor(last.created_at, last.id)
+        items, next_cursor = page_of(
+            rows,
+            limit,
+            lambda r: CustomerPublic.model_validate(r._mapping),
+            lambda c: (c.created_at, c.id),
+        )
         return CustomerPage(items=items, next_cursor=next_cursor)
 
     async def update(

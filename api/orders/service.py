@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.principal import Principal
 from api.core.errors import ConflictError
-from api.core.pagination import decode_cursor, encode_cursor
+from api.core.pagination import after_cursor, page_of
 from api.core.settings import Settings
 from api.customers.models import Customer
 from api.customers.service import visible_to
@@ -247,16 +247,10 @@ class OrderService:
             stmt = stmt.where(_o.ordered_at >= ordered_from)
         if ordered_to is not None:
             stmt = stmt.where(_o.ordered_at < ordered_to)
-        if cursor is not None:
-            after_ts, after_id = decode_cursor(cursor)
-            stmt = stmt.where(
-                or_(_o.ordered_at > after_ts, and_(_o.ordered_at == after_ts, _o.id > after_id))
-            )
-        stmt = stmt.order_by(_o.ordered_at, _o.id).limit(limit + 1)
+        stmt = after_cursor(stmt, cursor, sort=_o.ordered_at, row_id=_o.id, limit=limit)
         async with self.db.autocommit() as conn:
             rows = (await conn.execute(stmt)).all()
-        items = [_order_from_row(r._mapping) for r in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            next_cursor = encode_cursor(items[-1].ordered_at, items[-1].id)
+        items, next_cursor = page_of(
+            rows, limit, lambda r: _order_from_row(r._mapping), lambda o: (o.ordered_at, o.id)
+        )
         return OrderPage(items=items, next_cursor=next_cursor)
