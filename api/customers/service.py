@@ -15,6 +15,7 @@ from api.auth.principal import Principal
 from api.core.errors import FieldError, ValidationFailedError
 from api.core.pagination import after_cursor, page_of
 from api.core.settings import Settings
+from api.core.visibility import code_visible_sql
 from api.customers.exceptions import (
     CustomerCodeTakenError,
     CustomerHasOrdersError,
@@ -51,9 +52,7 @@ def _like_escape(text: str) -> str:
 
 def visible_to(principal: Principal) -> Any:
     """Rows the principal may see: a customer's own login sees only itself."""
-    if principal.customer_code is None:
-        return True
-    return func.lower(_c.code) == principal.customer_code.lower()
+    return code_visible_sql(principal.customer_code, _c.code)
 
 
 class CustomerService:
