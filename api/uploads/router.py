@@ -9,7 +9,13 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from api.auth.roles import require
 from api.core.responses import problems
 from api.customers.schemas import CustomerCreate
-from api.deps import DatabaseDep, IdempotencyKeyHeader, PrincipalDep, SettingsDep
+from api.deps import (
+    IDEMPOTENCY_KEY_OPENAPI,
+    DatabaseDep,
+    PrincipalDep,
+    SettingsDep,
+    idempotency_key_of,
+)
 from api.orders.schemas import OrderCreate
 from api.uploads import openapi
 from api.uploads.media import Upload, body_upload, boundary_of
@@ -51,17 +57,17 @@ def _answer(result: UploadResult, replayed: bool, response: Response) -> UploadR
     description=openapi.CUSTOMERS,
     openapi_extra=openapi.request_body(
         CustomerCreate, openapi.CUSTOMERS_CSV, openapi.CUSTOMERS_JSON
-    ),
+    )
+    | IDEMPOTENCY_KEY_OPENAPI,
 )
 async def upload_customers(
     request: Request,
     service: UploadServiceDep,
     principal: PrincipalDep,
     response: Response,
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> UploadResult:
     upload = await _upload(request)
-    result, replayed = await service.customers(upload, principal, idempotency_key)
+    result, replayed = await service.customers(upload, principal, idempotency_key_of(request))
     return _answer(result, replayed, response)
 
 
@@ -72,15 +78,15 @@ async def upload_customers(
     responses=RESPONSES,
     summary="Create orders in bulk, each with its pending SMS (CSV, JSON array or file)",
     description=openapi.ORDERS,
-    openapi_extra=openapi.request_body(OrderCreate, openapi.ORDERS_CSV, openapi.ORDERS_JSON),
+    openapi_extra=openapi.request_body(OrderCreate, openapi.ORDERS_CSV, openapi.ORDERS_JSON)
+    | IDEMPOTENCY_KEY_OPENAPI,
 )
 async def upload_orders(
     request: Request,
     service: UploadServiceDep,
     principal: PrincipalDep,
     response: Response,
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> UploadResult:
     upload = await _upload(request)
-    result, replayed = await service.orders(upload, principal, idempotency_key)
+    result, replayed = await service.orders(upload, principal, idempotency_key_of(request))
     return _answer(result, replayed, response)
