@@ -59,15 +59,7 @@ _ORDER_COLUMNS = (
 def _order_from_row(m: Any) -> OrderPublic:
     notification = None
     if m["status"] is not None:
-        notification = NotificationPublic(
-            status=m["status"],
-            attempts=m["attempts"],
-            last_error=m["last_error"],
-            provider_message_id=m["provider_message_id"],
-            updated_at=m["updated_at"],
-            sent_at=m["sent_at"],
-            delivered_at=m["delivered_at"],
-        )
+        notification = NotificationPublic.from_row(m)
     return OrderPublic(
         id=m["id"],
         reference=order_reference(m["id"].hex),
@@ -98,14 +90,17 @@ def _created(order: NewOrder, customer: CustomerSnapshot, inserted: InsertedOrde
         ordered_at=order.ordered_at,
         created_at=inserted.created_at,
         created_by=order.created_by,
-        notification=NotificationPublic.model_construct(
-            status=NotificationStatus(inserted.status),
-            attempts=inserted.attempts,
-            last_error=None,
-            provider_message_id=None,
-            updated_at=inserted.updated_at,
-            sent_at=None,
-            delivered_at=None,
+        notification=NotificationPublic.from_row(
+            {
+                "status": NotificationStatus(inserted.status),
+                "attempts": inserted.attempts,
+                "last_error": None,
+                "provider_message_id": None,
+                "updated_at": inserted.updated_at,
+                "sent_at": None,
+                "delivered_at": None,
+            },
+            validate=False,
         ),
     )
 
