@@ -10,7 +10,10 @@ from api.auth.principal import Principal, get_principal
 from api.core.settings import Settings, app_settings
 from api.customers.service import CustomerService
 from api.db.engine import Database
+from api.notifications.service import NotificationService
 from api.orders.service import OrderService
+from api.uploads.service import UploadService
+from api.webhooks.service import DeliveryReportService
 
 
 # Async on purpose: a plain `def` dependency costs a thread-pool round trip per request.
@@ -41,8 +44,25 @@ async def get_order_service(request: Request) -> OrderService:
     )
 
 
+async def get_notification_service(db: DatabaseDep) -> NotificationService:
+    return NotificationService(db)
+
+
+async def get_upload_service(
+    request: Request, db: DatabaseDep, settings: SettingsDep
+) -> UploadService:
+    return UploadService(db, settings, request.app.state.rate_limiter)
+
+
+async def get_report_service(db: DatabaseDep) -> DeliveryReportService:
+    return DeliveryReportService(db)
+
+
 CustomerServiceDep = Annotated[CustomerService, Depends(get_customer_service)]
 OrderServiceDep = Annotated[OrderService, Depends(get_order_service)]
+NotificationServiceDep = Annotated[NotificationService, Depends(get_notification_service)]
+UploadServiceDep = Annotated[UploadService, Depends(get_upload_service)]
+ReportServiceDep = Annotated[DeliveryReportService, Depends(get_report_service)]
 
 IDEMPOTENCY_KEY_DESCRIPTION = (
     "Optional. A retried request with the same key (and the same body) returns the "

@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from api.auth.roles import require
 from api.core.responses import problems
 from api.customers.schemas import CustomerCreate
-from api.deps import (
-    IDEMPOTENCY_KEY_OPENAPI,
-    DatabaseDep,
-    PrincipalDep,
-    SettingsDep,
-    idempotency_key_of,
-)
+from api.deps import IDEMPOTENCY_KEY_OPENAPI, PrincipalDep, UploadServiceDep, idempotency_key_of
 from api.orders.schemas import OrderCreate
 from api.uploads import openapi
 from api.uploads.media import Upload, body_upload, boundary_of
 from api.uploads.multipart import open_multipart
 from api.uploads.schemas import UploadResult
-from api.uploads.service import UploadService
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
 
-def get_upload_service(request: Request, db: DatabaseDep, settings: SettingsDep) -> UploadService:
-    return UploadService(db, settings, request.app.state.rate_limiter)
-
-
-UploadServiceDep = Annotated[UploadService, Depends(get_upload_service)]
 RESPONSES = problems(401, 403, 409, 413, 415, 422, 429)
 
 

@@ -10,8 +10,8 @@ import pytest
 from pydantic import SecretStr
 
 from api.core.settings import Settings
+from api.deps import get_report_service
 from api.main import create_app
-from api.webhooks.router import get_report_service
 
 pytestmark = pytest.mark.anyio
 
