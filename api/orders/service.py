@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -131,22 +132,35 @@ class OrderService:
             raise customer_reference_error()
         # Before any work: each order is an SMS billed, so the caller's limits come first.
         await self.limiter.order(self.db, principal)
-        if idempotency_key is None:
-            async with self.db.driver() as conn:
-                order = await self._insert(conn, data, principal)
-            self.wakeups.signal()  # committed: the SMS sender may look
-            return order, False
-
-        async def action(conn: AsyncConnection) -> OrderPublic:
-            # The same psycopg connection, inside run_once's transaction.
-            return await self._insert(await driver_of(conn), data, principal)
-
-        order, replayed = await run_once(
-            self.db, principal, "orders.create", idempotency_key, data, OrderPublic, action
+        order, replayed = await self._unit_of_work(
+            principal, idempotency_key, data, lambda conn: self._insert(conn, data, principal)
         )
         if not replayed:
-            self.wakeups.signal()
+            self.wakeups.signal()  # committed: the SMS sender may look
         return order, replayed
+
+    async def _unit_of_work(
+        self,
+        principal: Principal,
+        idempotency_key: str | None,
+        data: OrderCreate,
+        work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[OrderPublic]],
+    ) -> tuple[OrderPublic, bool]:
+        """The one unit of work of both order paths: `work` gets the pool's psycopg connection
+        either way, and the result says whether it was a replay. Without a key, in autocommit
+        (the order's write is one statement, atomic by itself; a transaction would cost
+        round trips); with one, inside run_once's transaction, after the key row is claimed, so that
+        the order and its key commit together."""
+        if idempotency_key is None:
+            async with self.db.driver() as conn:
+                return await work(conn), False
+
+        async def action(conn: AsyncConnection) -> OrderPublic:
+            return await work(await driver_of(conn))
+
+        return await run_once(
+            self.db, principal, "orders.create", idempotency_key, data, OrderPublic, action
+        )
 
     async def _insert(
         self, conn: psycopg.AsyncConnection[Any], data: OrderCreate, principal: Principal
