@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from api.auth.principal import get_principal
 from duka.auth.principal import Principal
 from duka.core.settings import Settings
 from duka.customers.service import CustomerService
 from duka.db.engine import Database
+from duka.notifications.service import NotificationService
 from duka.orders.service import OrderService
+from duka.uploads.service import UploadService
+from duka.webhooks.service import DeliveryReportService
 
 
 # Async on purpose: a plain `def` dependency costs a thread-pool round trip per request.
@@ -52,8 +55,25 @@ async def get_order_service(request: Request) -> OrderService:
     )
 
 
+async def get_notification_service(db: DatabaseDep) -> NotificationService:
+    return NotificationService(db)
+
+
+async def get_upload_service(
+    request: Request, db: DatabaseDep, settings: SettingsDep
+) -> UploadService:
+    return UploadService(db, settings, request.app.state.rate_limiter)
+
+
+async def get_report_service(db: DatabaseDep) -> DeliveryReportService:
+    return DeliveryReportService(db)
+
+
 CustomerServiceDep = Annotated[CustomerService, Depends(get_customer_service)]
 OrderServiceDep = Annotated[OrderService, Depends(get_order_service)]
+NotificationServiceDep = Annotated[NotificationService, Depends(get_notification_service)]
+UploadServiceDep = Annotated[UploadService, Depends(get_upload_service)]
+ReportServiceDep = Annotated[DeliveryReportService, Depends(get_report_service)]
 
 IDEMPOTENCY_KEY_DESCRIPTION = (
     "Optional. A retried request with the same key (and the same body) returns the "
@@ -61,18 +81,10 @@ IDEMPOTENCY_KEY_DESCRIPTION = (
 )
 IDEMPOTENCY_KEY_EXAMPLE = "3f1c0a2e-8b1d-4c59-9a37-5b0d2f1e7a10"
 
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description=IDEMPOTENCY_KEY_DESCRIPTION,
-        examples=[IDEMPOTENCY_KEY_EXAMPLE],
-    ),
-]
-
-# The same header for the hottest route (POST /orders), documented through `openapi_extra`
-# and read by `idempotency_key_of`: a declared header parameter costs FastAPI more per
-# request than the rest of that route's parameter handling together.
+# The one way routes take the Idempotency-Key header: documented through `openapi_extra`
+# and read by `idempotency_key_of`. Not a declared `Header` parameter: on the hottest route
+# (POST /orders) that costs FastAPI more per request than the rest of the route's parameter
+# handling together, and every POST route reads the header the same way.
 IDEMPOTENCY_KEY_OPENAPI: dict[str, Any] = {
     "parameters": [
         {
@@ -88,4 +100,5 @@ IDEMPOTENCY_KEY_OPENAPI: dict[str, Any] = {
 
 
 def idempotency_key_of(request: Request) -> str | None:
+    """The request's Idempotency-Key header, or None without one (the first if repeated)."""
     return request.headers.get("idempotency-key")

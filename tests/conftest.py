@@ -1,7 +1,9 @@
 """Shared fixtures. Integration tests get a real PostgreSQL: the embedded server (its own
 data folder and port), or DUKA_TEST_DATABASE_URL. In CI a missing database fails the run.
-They also get a real Keycloak (tests/support/keycloak.py): `client` sends the demo admin's
-access token, `client_as("analyst")` another user's, `anonymous_client` none."""
+`db` (with `db_settings`) needs nothing else; tests that send access tokens get a real
+Keycloak (tests/support/keycloak.py) through `settings`: `client` sends the demo admin's
+access token, `client_as("analyst")` another user's, `anonymous_client` none. `sandbox` is
+a fresh Africa's Talking sandbox per test, configured by `sandbox_config`."""
 
 from __future__ import annotations
 
@@ -63,7 +65,16 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def db_settings(database_url: str) -> Settings:
+    """Settings for tests that need the database only: no identity provider, so no Keycloak
+    (and no JVM) is started for them."""
+    return Settings(database_url=database_url, environment="test")
+
+
+@pytest.fixture
 def settings(database_url: str, keycloak: KeycloakServer) -> Settings:
+    """Settings for tests that send or check access tokens: `db_settings` plus the session's
+    Keycloak as the issuer."""
     # A generous key-fetch timeout: on a busy two-core machine Keycloak can take seconds.
     return Settings(
         database_url=database_url,
@@ -74,9 +85,9 @@ def settings(database_url: str, keycloak: KeycloakServer) -> Settings:
 
 
 @pytest.fixture
-async def db(settings: Settings, database_url: str) -> AsyncIterator[Database]:
-    """The database, emptied before each test."""
-    database = Database(database_url, settings)
+async def db(db_settings: Settings, database_url: str) -> AsyncIterator[Database]:
+    """The database, emptied before each test. Needs no Keycloak."""
+    database = Database(database_url, db_settings)
     async with database.begin() as conn:
         await conn.execute(
             text(
@@ -125,23 +136,23 @@ def anonymous_client(client_as: ClientAs) -> httpx.AsyncClient:
     return client_as(None)
 
 
-@pytest.fixture(scope="session")
-def _at_sandbox_server() -> Iterator[SandboxServer]:
-    config = SandboxConfig(port=0, username="sandbox", api_key="test-at-key")
-    with SandboxServer(config) as server:
-        yield server
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    """The sandbox's configuration; a module overrides this fixture for a variant (a delivery
+    report callback, faults from the start) and keeps the one `sandbox` fixture."""
+    return SandboxConfig(port=0, username="sandbox", api_key="test-at-key")
 
 
 @pytest.fixture
-def at_sandbox(_at_sandbox_server: SandboxServer) -> SandboxServer:
-    """The local Africa's Talking sandbox on a free 127.0.0.1 port, reset for each test
-    (faults off, empty inbox, no delivery reports).
+def sandbox(sandbox_config: SandboxConfig) -> Iterator[SandboxServer]:
+    """A fresh local Africa's Talking sandbox for each test (empty inbox, no delivery
+    reports, the configured faults) on a free 127.0.0.1 port, stopped after it.
 
-    Point the SDK or AfricasTalkingGateway at `at_sandbox.base_url` with the username and
-    API key in `at_sandbox.config`; `at_sandbox.state` is the live inbox and faults.
+    Point the SDK or AfricasTalkingGateway at `sandbox.base_url` with the username and API
+    key in `sandbox.config`; `sandbox.state` is the live inbox and faults.
     """
-    _at_sandbox_server.state.reset()
-    return _at_sandbox_server
+    with SandboxServer(sandbox_config) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

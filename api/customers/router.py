@@ -3,11 +3,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from api.auth.roles import require
 from api.core.responses import problems
-from api.deps import CustomerServiceDep, IdempotencyKeyHeader, PrincipalDep
+from api.deps import (
+    IDEMPOTENCY_KEY_OPENAPI,
+    CustomerServiceDep,
+    PrincipalDep,
+    idempotency_key_of,
+)
 from duka.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from duka.core.types import CODE_PATTERN, SearchText
 from duka.customers.schemas import CustomerCreate, CustomerPage, CustomerPublic, CustomerUpdate
@@ -24,15 +29,16 @@ WRITE = [Depends(require("customers:write"))]
     dependencies=WRITE,
     responses=problems(401, 403, 409, 413, 415, 422),
     summary="Create a customer",
+    openapi_extra=IDEMPOTENCY_KEY_OPENAPI,
 )
 async def create_customer(
     body: CustomerCreate,
     service: CustomerServiceDep,
     principal: PrincipalDep,
+    request: Request,
     response: Response,
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> CustomerPublic:
-    customer, replayed = await service.create(body, principal, idempotency_key)
+    customer, replayed = await service.create(body, principal, idempotency_key_of(request))
     response.headers["Location"] = f"/api/v1/customers/{customer.id}"
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"

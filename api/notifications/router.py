@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
 from api.auth.roles import require
 from api.core.responses import problems
-from api.deps import DatabaseDep, PrincipalDep
+from api.deps import NotificationServiceDep, PrincipalDep
 from duka.notifications.schemas import NotificationPublic
-from duka.notifications.service import NotificationService
 
 router = APIRouter(prefix="/orders", tags=["orders"])
-
-
-async def get_notification_service(db: DatabaseDep) -> NotificationService:
-    return NotificationService(db)
-
-
-NotificationServiceDep = Annotated[NotificationService, Depends(get_notification_service)]
 
 
 @router.post(

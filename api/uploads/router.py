@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from api.auth.roles import require
 from api.core.responses import problems
-from api.deps import DatabaseDep, IdempotencyKeyHeader, PrincipalDep, SettingsDep
+from api.deps import IDEMPOTENCY_KEY_OPENAPI, PrincipalDep, UploadServiceDep, idempotency_key_of
 from api.uploads import openapi
 from api.uploads.media import body_upload, boundary_of
 from api.uploads.multipart import open_multipart
 from duka.customers.schemas import CustomerCreate
 from duka.orders.schemas import OrderCreate
 from duka.uploads.schemas import UploadResult
-from duka.uploads.service import UploadService
 from duka.uploads.upload import Upload
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
 
-def get_upload_service(request: Request, db: DatabaseDep, settings: SettingsDep) -> UploadService:
-    return UploadService(db, settings, request.app.state.rate_limiter)
-
-
-UploadServiceDep = Annotated[UploadService, Depends(get_upload_service)]
 RESPONSES = problems(401, 403, 409, 413, 415, 422, 429)
 
 
@@ -52,17 +44,17 @@ def _answer(result: UploadResult, replayed: bool, response: Response) -> UploadR
     description=openapi.CUSTOMERS,
     openapi_extra=openapi.request_body(
         CustomerCreate, openapi.CUSTOMERS_CSV, openapi.CUSTOMERS_JSON
-    ),
+    )
+    | IDEMPOTENCY_KEY_OPENAPI,
 )
 async def upload_customers(
     request: Request,
     service: UploadServiceDep,
     principal: PrincipalDep,
     response: Response,
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> UploadResult:
     upload = await _upload(request)
-    result, replayed = await service.customers(upload, principal, idempotency_key)
+    result, replayed = await service.customers(upload, principal, idempotency_key_of(request))
     return _answer(result, replayed, response)
 
 
@@ -73,15 +65,15 @@ async def upload_customers(
     responses=RESPONSES,
     summary="Create orders in bulk, each with its pending SMS (CSV, JSON array or file)",
     description=openapi.ORDERS,
-    openapi_extra=openapi.request_body(OrderCreate, openapi.ORDERS_CSV, openapi.ORDERS_JSON),
+    openapi_extra=openapi.request_body(OrderCreate, openapi.ORDERS_CSV, openapi.ORDERS_JSON)
+    | IDEMPOTENCY_KEY_OPENAPI,
 )
 async def upload_orders(
     request: Request,
     service: UploadServiceDep,
     principal: PrincipalDep,
     response: Response,
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> UploadResult:
     upload = await _upload(request)
-    result, replayed = await service.orders(upload, principal, idempotency_key)
+    result, replayed = await service.orders(upload, principal, idempotency_key_of(request))
     return _answer(result, replayed, response)

@@ -7,12 +7,10 @@ or as the URL's last path segment for set-ups that cannot send credentials."""
 import base64
 import binascii
 import hmac
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 
-from api.deps import app_settings
-from duka.core.settings import Settings
+from api.deps import SettingsDep
 from duka.webhooks.exceptions import CallbackDisabledError, CallbackSecretError
 
 
@@ -38,9 +36,7 @@ class CallbackSecret:
     A class so that route listings can tell these routes from the token-protected ones.
     """
 
-    async def __call__(
-        self, request: Request, settings: Annotated[Settings, Depends(app_settings)]
-    ) -> None:
+    async def __call__(self, request: Request, settings: SettingsDep) -> None:
         if settings.at_callback_secret is None:
             raise CallbackDisabledError
         expected = settings.at_callback_secret.get_secret_value()

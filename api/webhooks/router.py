@@ -8,10 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path
 
 from api.core.responses import problems
-from api.deps import DatabaseDep
+from api.deps import ReportServiceDep
 from api.webhooks.auth import callback_secret
 from duka.webhooks.schemas import DeliveryReportIn, DeliveryReportResult
-from duka.webhooks.service import DeliveryReportService
 
 router = APIRouter(prefix="/webhooks/africastalking", tags=["webhooks"])
 PREFIX = "/webhooks"
@@ -26,11 +25,6 @@ DESCRIPTION = (
 )
 
 
-async def get_report_service(db: DatabaseDep) -> DeliveryReportService:
-    return DeliveryReportService(db)
-
-
-ReportServiceDep = Annotated[DeliveryReportService, Depends(get_report_service)]
 ReportForm = Annotated[DeliveryReportIn, Form()]
 
 

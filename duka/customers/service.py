@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, literal_column, or_, select, update
+from sqlalchemy import Select, delete, exists, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,8 +13,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from duka.auth.principal import Principal
 from duka.core.errors import FieldError, ValidationFailedError
-from duka.core.pagination import decode_cursor, encode_cursor
+from duka.core.pagination import after_cursor, page_of
 from duka.core.settings import Settings
+from duka.core.visibility import code_visible_sql
 from duka.customers.exceptions import (
     CustomerCodeTakenError,
     CustomerHasOrdersError,
@@ -51,9 +52,7 @@ def _like_escape(text: str) -> str:
 
 def visible_to(principal: Principal) -> Any:
     """Rows the principal may see: a customer's own login sees only itself."""
-    if principal.customer_code is None:
-        return True
-    return func.lower(_c.code) == principal.customer_code.lower()
+    return code_visible_sql(principal.customer_code, _c.code)
 
 
 class CustomerService:
@@ -137,19 +136,15 @@ class CustomerService:
             stmt = stmt.where(func.lower(_c.code) == code.lower())
         if q:
             stmt = stmt.where(_c.name.ilike(f"%{_like_escape(q)}%", escape="\\"))
-        if cursor is not None:
-            after_ts, after_id = decode_cursor(cursor)
-            stmt = stmt.where(
-                or_(_c.created_at > after_ts, and_(_c.created_at == after_ts, _c.id > after_id))
-            )
-        stmt = stmt.order_by(_c.created_at, _c.id).limit(limit + 1)
+        stmt = after_cursor(stmt, cursor, sort=_c.created_at, row_id=_c.id, limit=limit)
         async with self.db.autocommit() as conn:
             rows = (await conn.execute(stmt)).all()
-        items = [CustomerPublic.model_validate(r._mapping) for r in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            last = items[-1]
-            next_cursor = encode_cursor(last.created_at, last.id)
+        items, next_cursor = page_of(
+            rows,
+            limit,
+            lambda r: CustomerPublic.model_validate(r._mapping),
+            lambda c: (c.created_at, c.id),
+        )
         return CustomerPage(items=items, next_cursor=next_cursor)
 
     async def update(

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +19,17 @@ class NotificationPublic(BaseModel):
     updated_at: datetime
     sent_at: datetime | None
     delivered_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any], *, validate: bool = True) -> NotificationPublic:
+        """From a notifications row, or any mapping with its columns' names (a joined
+        query's columns; extra keys are ignored). `validate=False` skips validation, for
+        values that are the database's own and already typed (the order insert's answer)."""
+        values = {name: row[name] for name in _ROW_FIELDS}
+        return cls(**values) if validate else cls.model_construct(**values)
+
+
+_ROW_FIELDS = tuple(NotificationPublic.model_fields)
 
 
 class NotificationCustomerView(BaseModel):

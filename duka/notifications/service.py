@@ -45,12 +45,4 @@ class NotificationService:
                 raise NotificationNotFoundError(order_id)
             raise NotificationNotFailedError(str(status))
         log.info("order %s: SMS retry requested by %s", order_id, principal.subject)
-        return NotificationPublic(
-            status=row.status,
-            attempts=row.attempts,
-            last_error=row.last_error,
-            provider_message_id=row.provider_message_id,
-            updated_at=row.updated_at,
-            sent_at=row.sent_at,
-            delivered_at=row.delivered_at,
-        )
+        return NotificationPublic.from_row(row._mapping)

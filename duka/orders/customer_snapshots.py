@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
+from duka.core.visibility import code_visible
+
 DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_TTL_S = 300.0
 
@@ -28,8 +30,8 @@ class CustomerSnapshot:
     version: str  # the row's xmin, as text
 
     def visible_to(self, customer_code: str | None) -> bool:
-        """As `visible_to` in SQL: a customer's own login sees only itself."""
-        return customer_code is None or customer_code.lower() == self.code.lower()
+        """A customer's own login sees only itself (api/core/visibility.py)."""
+        return code_visible(customer_code, self.code)
 
 
 class CustomerSnapshots:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duka.auth.principal import Principal
 from duka.core.errors import ConflictError
-from duka.core.pagination import decode_cursor, encode_cursor
+from duka.core.pagination import after_cursor, page_of
 from duka.core.settings import Settings
 from duka.customers.models import Customer
 from duka.customers.service import visible_to
@@ -63,15 +64,7 @@ _ORDER_COLUMNS = (
 def _order_from_row(m: Any) -> OrderPublic:
     notification = None
     if m["status"] is not None:
-        notification = NotificationPublic(
-            status=m["status"],
-            attempts=m["attempts"],
-            last_error=m["last_error"],
-            provider_message_id=m["provider_message_id"],
-            updated_at=m["updated_at"],
-            sent_at=m["sent_at"],
-            delivered_at=m["delivered_at"],
-        )
+        notification = NotificationPublic.from_row(m)
     return OrderPublic(
         id=m["id"],
         reference=order_reference(m["id"].hex),
@@ -102,14 +95,17 @@ def _created(order: NewOrder, customer: CustomerSnapshot, inserted: InsertedOrde
         ordered_at=order.ordered_at,
         created_at=inserted.created_at,
         created_by=order.created_by,
-        notification=NotificationPublic.model_construct(
-            status=NotificationStatus(inserted.status),
-            attempts=inserted.attempts,
-            last_error=None,
-            provider_message_id=None,
-            updated_at=inserted.updated_at,
-            sent_at=None,
-            delivered_at=None,
+        notification=NotificationPublic.from_row(
+            {
+                "status": NotificationStatus(inserted.status),
+                "attempts": inserted.attempts,
+                "last_error": None,
+                "provider_message_id": None,
+                "updated_at": inserted.updated_at,
+                "sent_at": None,
+                "delivered_at": None,
+            },
+            validate=False,
         ),
     )
 
@@ -140,22 +136,35 @@ class OrderService:
             raise customer_reference_error()
         # Before any work: each order is an SMS billed, so the caller's limits come first.
         await self.limiter.order(self.db, principal)
-        if idempotency_key is None:
-            async with self.db.driver() as conn:
-                order = await self._insert(conn, data, principal)
-            self.wakeups.signal()  # committed: the SMS sender may look
-            return order, False
-
-        async def action(conn: AsyncConnection) -> OrderPublic:
-            # The same psycopg connection, inside run_once's transaction.
-            return await self._insert(await driver_of(conn), data, principal)
-
-        order, replayed = await run_once(
-            self.db, principal, "orders.create", idempotency_key, data, OrderPublic, action
+        order, replayed = await self._unit_of_work(
+            principal, idempotency_key, data, lambda conn: self._insert(conn, data, principal)
         )
         if not replayed:
-            self.wakeups.signal()
+            self.wakeups.signal()  # committed: the SMS sender may look
         return order, replayed
+
+    async def _unit_of_work(
+        self,
+        principal: Principal,
+        idempotency_key: str | None,
+        data: OrderCreate,
+        work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[OrderPublic]],
+    ) -> tuple[OrderPublic, bool]:
+        """The one unit of work of both order paths: `work` gets the pool's psycopg connection
+        either way, and the result says whether it was a replay. Without a key, in autocommit
+        (the order's write is one statement, atomic by itself; a transaction would cost
+        round trips); with one, inside run_once's transaction, after the key row is claimed, so that
+        the order and its key commit together."""
+        if idempotency_key is None:
+            async with self.db.driver() as conn:
+                return await work(conn), False
+
+        async def action(conn: AsyncConnection) -> OrderPublic:
+            return await work(await driver_of(conn))
+
+        return await run_once(
+            self.db, principal, "orders.create", idempotency_key, data, OrderPublic, action
+        )
 
     async def _insert(
         self, conn: psycopg.AsyncConnection[Any], data: OrderCreate, principal: Principal
@@ -251,16 +260,10 @@ class OrderService:
             stmt = stmt.where(_o.ordered_at >= ordered_from)
         if ordered_to is not None:
             stmt = stmt.where(_o.ordered_at < ordered_to)
-        if cursor is not None:
-            after_ts, after_id = decode_cursor(cursor)
-            stmt = stmt.where(
-                or_(_o.ordered_at > after_ts, and_(_o.ordered_at == after_ts, _o.id > after_id))
-            )
-        stmt = stmt.order_by(_o.ordered_at, _o.id).limit(limit + 1)
+        stmt = after_cursor(stmt, cursor, sort=_o.ordered_at, row_id=_o.id, limit=limit)
         async with self.db.autocommit() as conn:
             rows = (await conn.execute(stmt)).all()
-        items = [_order_from_row(r._mapping) for r in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            next_cursor = encode_cursor(items[-1].ordered_at, items[-1].id)
+        items, next_cursor = page_of(
+            rows, limit, lambda r: _order_from_row(r._mapping), lambda o: (o.ordered_at, o.id)
+        )
         return OrderPage(items=items, next_cursor=next_cursor)

@@ -27,9 +27,9 @@ async def claimed(db: Database, count: int) -> tuple[BatchedAttempts, uuid.UUID,
 
 
 async def test_concurrent_begins_share_a_statement_and_need_the_claim(
-    outbox_db: Database,
+    db: Database,
 ) -> None:
-    attempts, token, ids = await claimed(outbox_db, 6)
+    attempts, token, ids = await claimed(db, 6)
     stranger = uuid.uuid4()
     got = list(
         await asyncio.gather(
@@ -39,12 +39,12 @@ async def test_concurrent_begins_share_a_statement_and_need_the_claim(
     )
     assert got == [1, 1, 1, 1, 1, None], "a claim that is not ours gets no attempt"
     assert attempts.begins.batches == 1
-    assert (await row(outbox_db, ids[0]))["send_started_at"] is not None
-    assert (await row(outbox_db, ids[5]))["send_started_at"] is None
+    assert (await row(db, ids[0]))["send_started_at"] is not None
+    assert (await row(db, ids[5]))["send_started_at"] is None
 
 
-async def test_a_row_begun_twice_in_one_batch_gets_one_attempt(outbox_db: Database) -> None:
-    attempts, token, [nid, other] = await claimed(outbox_db, 2)
+async def test_a_row_begun_twice_in_one_batch_gets_one_attempt(db: Database) -> None:
+    attempts, token, [nid, other] = await claimed(db, 2)
     got = list(
         await asyncio.gather(
             attempts.begin_attempt(nid, token),
@@ -54,17 +54,17 @@ async def test_a_row_begun_twice_in_one_batch_gets_one_attempt(outbox_db: Databa
     )
     assert got == [1, 1, None]
     assert attempts.begins.batches == 1
-    assert (await row(outbox_db, nid))["attempts"] == 1
+    assert (await row(db, nid))["attempts"] == 1
 
 
-async def test_a_lone_begin_uses_the_single_row_statement(outbox_db: Database) -> None:
-    attempts, token, [nid] = await claimed(outbox_db, 1)
+async def test_a_lone_begin_uses_the_single_row_statement(db: Database) -> None:
+    attempts, token, [nid] = await claimed(db, 1)
     assert await attempts.begin_attempt(nid, token) == 1
     assert await attempts.begin_attempt(nid, token) is None, "one attempt at a time"
 
 
-async def test_concurrent_acceptances_share_a_statement(outbox_db: Database) -> None:
-    attempts, token, ids = await claimed(outbox_db, 4)
+async def test_concurrent_acceptances_share_a_statement(db: Database) -> None:
+    attempts, token, ids = await claimed(db, 4)
     await asyncio.gather(*(attempts.begin_attempt(i, token) for i in ids))
     done = list(
         await asyncio.gather(
@@ -74,7 +74,7 @@ async def test_concurrent_acceptances_share_a_statement(outbox_db: Database) -> 
     assert done == [True] * 4
     assert attempts.acceptances.batches == 1
     for n, nid in enumerate(ids):
-        after = await row(outbox_db, nid)
+        after = await row(db, nid)
         assert (after["status"], after["provider_message_id"]) == ("sent", f"ATXid_{n}")
         assert (after["claim_token"], after["send_started_at"], after["lease_until"]) == (
             None,
@@ -84,8 +84,8 @@ async def test_concurrent_acceptances_share_a_statement(outbox_db: Database) -> 
         assert after["sent_at"] is not None
 
 
-async def test_a_taken_message_id_fails_only_its_own_row(outbox_db: Database) -> None:
-    attempts, _, [first, second, third] = await claimed(outbox_db, 3)
+async def test_a_taken_message_id_fails_only_its_own_row(db: Database) -> None:
+    attempts, _, [first, second, third] = await claimed(db, 3)
     assert await attempts.outbox.accepted(first, "ATXid_same")
     done = list(
         await asyncio.gather(
@@ -95,15 +95,15 @@ async def test_a_taken_message_id_fails_only_its_own_row(outbox_db: Database) ->
         )
     )
     assert done == [False, True, False]
-    assert (await row(outbox_db, second))["status"] == "sending"
-    assert (await row(outbox_db, third))["provider_message_id"] == "ATXid_other"
-    assert (await row(outbox_db, first))["provider_message_id"] == "ATXid_same"
+    assert (await row(db, second))["status"] == "sending"
+    assert (await row(db, third))["provider_message_id"] == "ATXid_other"
+    assert (await row(db, first))["provider_message_id"] == "ATXid_same"
 
 
 async def test_a_row_accepted_twice_in_one_batch_keeps_the_first_id(
-    outbox_db: Database,
+    db: Database,
 ) -> None:
-    attempts, _, [nid, other] = await claimed(outbox_db, 2)
+    attempts, _, [nid, other] = await claimed(db, 2)
     done = list(
         await asyncio.gather(
             attempts.accepted(nid, "ATXid_1"),
@@ -112,29 +112,29 @@ async def test_a_row_accepted_twice_in_one_batch_keeps_the_first_id(
         )
     )
     assert done == [True, True, False]
-    assert (await row(outbox_db, nid))["provider_message_id"] == "ATXid_1"
+    assert (await row(db, nid))["provider_message_id"] == "ATXid_1"
 
 
-async def test_the_rare_outcomes_go_straight_to_the_outbox(outbox_db: Database) -> None:
-    attempts, token, [ended, failed, unknown] = await claimed(outbox_db, 3)
+async def test_the_rare_outcomes_go_straight_to_the_outbox(db: Database) -> None:
+    attempts, token, [ended, failed, unknown] = await claimed(db, 3)
     for nid in (ended, failed, unknown):
         assert await attempts.begin_attempt(nid, token) == 1
     await attempts.end_attempt(ended, token, "provider_error: 500")
     await attempts.failed(failed, token, "InvalidPhoneNumber: 403")
     await attempts.unknown(unknown, token, "outcome unknown (timeout)")
-    assert (await row(outbox_db, ended))["send_started_at"] is None
-    assert (await row(outbox_db, failed))["status"] == "failed"
-    after = await row(outbox_db, unknown)
+    assert (await row(db, ended))["send_started_at"] is None
+    assert (await row(db, failed))["status"] == "failed"
+    after = await row(db, unknown)
     assert (after["claim_token"], after["last_error"]) == (None, "outcome unknown (timeout)")
     assert after["send_started_at"] is not None
 
 
 async def test_batches_heartbeats_and_releases_wait_for_each_other_without_deadlock(
-    outbox_db: Database,
+    db: Database,
 ) -> None:
     # Rows come back in random id order: each batch names them in an order of its own,
     # while the heartbeat and the release find them in the table's.
-    attempts, token, ids = await claimed(outbox_db, 1000)
+    attempts, token, ids = await claimed(db, 1000)
     busy = True
 
     async def renew() -> None:

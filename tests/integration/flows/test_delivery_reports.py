@@ -30,9 +30,9 @@ ORDERS = 6
 
 
 async def test_reports_mark_delivered_or_failed_and_replays_change_nothing(
-    prefect_server: PrefectServer, outbox_db: Database, database_url: str
+    prefect_server: PrefectServer, db: Database, database_url: str
 ) -> None:
-    customers = await add_customers(outbox_db, ORDERS)
+    customers = await add_customers(db, ORDERS)
     unreachable = customers[0][1]
     api_settings = Settings(
         database_url=database_url, environment="test", at_callback_secret=SecretStr(SECRET)
@@ -53,17 +53,17 @@ async def test_reports_mark_delivered_or_failed_and_replays_change_nothing(
         with SandboxServer(config) as sandbox:
             settings = settings_for(database_url, sandbox)
             async with running_runner(settings):
-                await create_orders(outbox_db, settings, customers)
+                await create_orders(db, settings, customers)
 
                 async def reported() -> bool:
-                    seen = await statuses(outbox_db)
+                    seen = await statuses(db)
                     return seen == {"delivered": ORDERS - 1, "failed": 1}
 
                 try:
                     await wait_until(reported, 120, "every report to arrive")
                 except AssertionError:
                     raise AssertionError(
-                        await statuses(outbox_db),
+                        await statuses(db),
                         [
                             (m.to, m.delivery_status, m.reports_sent)
                             for m in sandbox.state.inbox.find()
@@ -75,7 +75,7 @@ async def test_reports_mark_delivered_or_failed_and_replays_change_nothing(
 
                 await wait_until(replayed, 30, "every report to arrive twice")
 
-    async with outbox_db.autocommit() as conn:
+    async with db.autocommit() as conn:
         failed = (
             await conn.execute(
                 text("SELECT last_error FROM notifications WHERE recipient = :p"),

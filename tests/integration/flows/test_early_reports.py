@@ -73,14 +73,14 @@ async def links(db: Database) -> dict[tuple[str, str], uuid.UUID | None]:
 
 
 async def test_a_report_before_the_acceptance_is_applied_when_it_commits(
-    outbox_db: Database,
+    db: Database,
 ) -> None:
-    [sms] = await sending(outbox_db, 1)
-    assert await report(outbox_db, "ATXid_early", sms.recipient, "Success") == "recorded"
+    [sms] = await sending(db, 1)
+    assert await report(db, "ATXid_early", sms.recipient, "Success") == "recorded"
 
-    assert await Outbox(outbox_db).accepted(sms.id, "ATXid_early")
+    assert await Outbox(db).accepted(sms.id, "ATXid_early")
 
-    row = (await rows(outbox_db))[sms.id]
+    row = (await rows(db))[sms.id]
     assert (row.status, row.provider_message_id, row.last_error) == (
         "delivered",
         "ATXid_early",
@@ -88,22 +88,22 @@ async def test_a_report_before_the_acceptance_is_applied_when_it_commits(
     )
     assert row.delivered_at is not None
     assert (row.send_started_at, row.claim_token) == (None, None)
-    assert await links(outbox_db) == {("ATXid_early", "Success"): sms.id}
+    assert await links(db) == {("ATXid_early", "Success"): sms.id}
     # A replay after the link changes nothing.
-    assert await report(outbox_db, "ATXid_early", sms.recipient, "Success") == "duplicate"
+    assert await report(db, "ATXid_early", sms.recipient, "Success") == "duplicate"
 
 
 async def test_a_batch_of_acceptances_applies_the_reports_each_row_already_has(
-    outbox_db: Database,
+    db: Database,
 ) -> None:
-    failed, intermediate, delivered, plain = await sending(outbox_db, 4)
-    await report(outbox_db, "ATXid_f", failed.recipient, "Failed", failureReason="UserInBlackList")
-    await report(outbox_db, "ATXid_i", intermediate.recipient, "Buffered")
+    failed, intermediate, delivered, plain = await sending(db, 4)
+    await report(db, "ATXid_f", failed.recipient, "Failed", failureReason="UserInBlackList")
+    await report(db, "ATXid_i", intermediate.recipient, "Buffered")
     # Both a failure and a success for one message: the success wins, as in the reconciler.
-    await report(outbox_db, "ATXid_d", delivered.recipient, "Rejected")
-    await report(outbox_db, "ATXid_d", delivered.recipient, "Success")
+    await report(db, "ATXid_d", delivered.recipient, "Rejected")
+    await report(db, "ATXid_d", delivered.recipient, "Success")
 
-    attempts = BatchedAttempts(Outbox(outbox_db))
+    attempts = BatchedAttempts(Outbox(db))
     done = await attempts._accept_many(
         [
             (failed.id, "ATXid_f"),
@@ -114,7 +114,7 @@ async def test_a_batch_of_acceptances_applies_the_reports_each_row_already_has(
     )
     assert list(done) == [True, True, True, True]
 
-    found = await rows(outbox_db)
+    found = await rows(db)
     assert (found[failed.id].status, found[failed.id].last_error) == (
         "failed",
         "not delivered: Failed (UserInBlackList)",
@@ -122,7 +122,7 @@ async def test_a_batch_of_acceptances_applies_the_reports_each_row_already_has(
     assert (found[intermediate.id].status, found[intermediate.id].last_error) == ("sent", None)
     assert (found[delivered.id].status, found[delivered.id].last_error) == ("delivered", None)
     assert (found[plain.id].status, found[plain.id].provider_message_id) == ("sent", "ATXid_p")
-    assert await links(outbox_db) == {
+    assert await links(db) == {
         ("ATXid_f", "Failed"): failed.id,
         ("ATXid_i", "Buffered"): intermediate.id,
         ("ATXid_d", "Rejected"): delivered.id,
@@ -130,12 +130,12 @@ async def test_a_batch_of_acceptances_applies_the_reports_each_row_already_has(
     }
 
 
-async def test_a_later_final_report_still_moves_a_row_linked_early(outbox_db: Database) -> None:
-    [sms] = await sending(outbox_db, 1)
-    await report(outbox_db, "ATXid_s", sms.recipient, "Submitted")
-    assert await Outbox(outbox_db).accepted(sms.id, "ATXid_s")
-    assert await report(outbox_db, "ATXid_s", sms.recipient, "Success") == "applied"
-    assert (await rows(outbox_db))[sms.id].status == "delivered"
+async def test_a_later_final_report_still_moves_a_row_linked_early(db: Database) -> None:
+    [sms] = await sending(db, 1)
+    await report(db, "ATXid_s", sms.recipient, "Submitted")
+    assert await Outbox(db).accepted(sms.id, "ATXid_s")
+    assert await report(db, "ATXid_s", sms.recipient, "Success") == "applied"
+    assert (await rows(db))[sms.id].status == "delivered"
 
 
 class ReportFirst:
@@ -168,9 +168,9 @@ class ReportFirst:
 
 
 async def test_early_reports_from_the_sandbox_finish_their_orders(
-    prefect_server: PrefectServer, outbox_db: Database, database_url: str
+    prefect_server: PrefectServer, db: Database, database_url: str
 ) -> None:
-    customers = await add_customers(outbox_db, 3)
+    customers = await add_customers(db, 3)
     unreachable = customers[0][1]
     api_settings = Settings(
         database_url=database_url, environment="test", at_callback_secret=SecretStr(SECRET)
@@ -187,17 +187,17 @@ async def test_early_reports_from_the_sandbox_finish_their_orders(
         config = SandboxConfig(port=0, api_key="k", callback_url=callback, faults=faults)
         with SandboxServer(config) as sandbox:
             settings = settings_for(database_url, sandbox)
-            gateway = ReportFirst(AfricasTalkingGateway.from_settings(settings), outbox_db)
+            gateway = ReportFirst(AfricasTalkingGateway.from_settings(settings), db)
             async with running_runner(settings, gateway=gateway):
-                await create_orders(outbox_db, settings, customers)
+                await create_orders(db, settings, customers)
 
                 async def finished() -> bool:
-                    return await statuses(outbox_db) == {"delivered": 2, "failed": 1}
+                    return await statuses(db) == {"delivered": 2, "failed": 1}
 
                 try:
                     await wait_until(finished, 60, "every order's report to apply")
                 except AssertionError:
-                    raise AssertionError(await statuses(outbox_db)) from None
+                    raise AssertionError(await statuses(db)) from None
 
-    assert set((await links(outbox_db)).values()) <= set(await rows(outbox_db))
-    assert None not in (await links(outbox_db)).values()
+    assert set((await links(db)).values()) <= set(await rows(db))
+    assert None not in (await links(db)).values()

@@ -28,7 +28,7 @@ ORDERS = 1000
 
 
 async def test_every_customer_gets_exactly_one_sms_despite_transient_faults(
-    prefect_server: PrefectServer, outbox_db: Database, sandbox: SandboxServer, database_url: str
+    prefect_server: PrefectServer, db: Database, sandbox: SandboxServer, database_url: str
 ) -> None:
     # Faults strike before the sandbox records the message (its default): a recipient
     # status 500 (AT says it did not take the message) is retried by Prefect; an HTTP 500
@@ -39,11 +39,11 @@ async def test_every_customer_gets_exactly_one_sms_despite_transient_faults(
         )
     )
     settings = settings_for(database_url, sandbox)
-    customers = await add_customers(outbox_db, ORDERS)
+    customers = await add_customers(db, ORDERS)
 
     async with running_runner(settings) as runner:
-        await create_orders(outbox_db, settings, customers)
-        seen = await settled(outbox_db, ORDERS, timeout_s=600)
+        await create_orders(db, settings, customers)
+        seen = await settled(db, ORDERS, timeout_s=600)
 
     assert seen == {"sent": ORDERS}, seen
     per_number = inbox_counts(sandbox)
@@ -51,7 +51,7 @@ async def test_every_customer_gets_exactly_one_sms_despite_transient_faults(
     assert set(per_number.values()) == {1}, "someone got two SMS"
     assert sandbox.state.inbox.accepted_total == ORDERS
 
-    async with outbox_db.autocommit() as conn:
+    async with db.autocommit() as conn:
         rows = (
             await conn.execute(
                 text(

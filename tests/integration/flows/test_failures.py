@@ -31,9 +31,9 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_failures_end_with_their_reason_and_an_operator_can_retry(
-    prefect_server: PrefectServer, outbox_db: Database, sandbox: SandboxServer, database_url: str
+    prefect_server: PrefectServer, db: Database, sandbox: SandboxServer, database_url: str
 ) -> None:
-    customers = await add_customers(outbox_db, 4)
+    customers = await add_customers(db, 4)
     invalid, blacklisted, flaky, fine = (phone for _, phone in customers)
     # 403 and 406 are permanent; a recipient status of 500 is transient, every time.
     sandbox.state.set_faults(
@@ -43,10 +43,10 @@ async def test_failures_end_with_their_reason_and_an_operator_can_retry(
     sms = FAST.model_copy(update={"max_retries": 2})
 
     async with running_runner(settings, sms):
-        order_ids = await create_orders(outbox_db, settings, customers, workers=1)
-        assert await settled(outbox_db, 4, timeout_s=120) == {"failed": 3, "sent": 1}
+        order_ids = await create_orders(db, settings, customers, workers=1)
+        assert await settled(db, 4, timeout_s=120) == {"failed": 3, "sent": 1}
 
-        async with outbox_db.autocommit() as conn:
+        async with db.autocommit() as conn:
             rows = {
                 r.recipient: r
                 for r in await conn.execute(
@@ -64,7 +64,7 @@ async def test_failures_end_with_their_reason_and_an_operator_can_retry(
         assert (rows[fine].status, rows[fine].attempts) == ("sent", 1)
         assert inbox_counts(sandbox) == {fine: 1}
 
-        async with api_client(settings, outbox_db) as api:
+        async with api_client(settings, db) as api:
             shown = (await api.get(f"/api/v1/orders/{rows[invalid].order_id}")).json()
             assert shown["notification"]["status"] == "failed"
             assert shown["notification"]["attempts"] == 1
@@ -77,7 +77,7 @@ async def test_failures_end_with_their_reason_and_an_operator_can_retry(
             assert answer.json()["status"] == "pending"
 
             async def resent() -> bool:
-                return (await statuses(outbox_db))["sent"] == 2
+                return (await statuses(db))["sent"] == 2
 
             await wait_until(resent, 60, "the retried SMS to go out")
             again = (await api.get(f"/api/v1/orders/{rows[flaky].order_id}")).json()

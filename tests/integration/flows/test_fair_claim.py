@@ -41,14 +41,12 @@ async def _orders(db: Database, customer: uuid.UUID, phone: str, count: int) -> 
 
 
 async def test_a_burst_from_one_customer_does_not_starve_another_customers_order(
-    outbox_db: Database,
+    db: Database,
 ) -> None:
-    (burst, burst_phone), (single, single_phone), (late, late_phone) = await add_customers(
-        outbox_db, 3
-    )
-    await _orders(outbox_db, burst, burst_phone, 2000)
-    [lone] = await _orders(outbox_db, single, single_phone, 1)
-    outbox = Outbox(outbox_db)
+    (burst, burst_phone), (single, single_phone), (late, late_phone) = await add_customers(db, 3)
+    await _orders(db, burst, burst_phone, 2000)
+    [lone] = await _orders(db, single, single_phone, 1)
+    outbox = Outbox(db)
 
     first = await outbox.claim(uuid.uuid4(), 10, LEASE_S)
     assert lone in {c.id for c in first}, "the single order waits for no burst"
@@ -56,17 +54,17 @@ async def test_a_burst_from_one_customer_does_not_starve_another_customers_order
     assert sum(c.recipient == burst_phone for c in first) == 9
 
     # A customer arriving mid-burst is served in the next claim, not after the burst.
-    [later] = await _orders(outbox_db, late, late_phone, 1)
+    [later] = await _orders(db, late, late_phone, 1)
     second = await outbox.claim(uuid.uuid4(), 10, LEASE_S)
     assert later in {c.id for c in second}
 
 
 async def test_the_claim_goes_round_the_recipients_and_takes_each_ones_oldest_first(
-    outbox_db: Database,
+    db: Database,
 ) -> None:
-    customers = await add_customers(outbox_db, 7)
-    made = {phone: await _orders(outbox_db, cid, phone, 3) for cid, phone in customers}
-    outbox = Outbox(outbox_db)
+    customers = await add_customers(db, 7)
+    made = {phone: await _orders(db, cid, phone, 3) for cid, phone in customers}
+    outbox = Outbox(db)
 
     served = dict.fromkeys(made, 0)
     seen: dict[str, list[uuid.UUID]] = {phone: [] for phone in made}
@@ -80,19 +78,19 @@ async def test_the_claim_goes_round_the_recipients_and_takes_each_ones_oldest_fi
     assert seen == made, "each recipient's rows oldest first, every row once"
 
 
-async def test_one_recipient_alone_gets_the_whole_batch(outbox_db: Database) -> None:
-    [(cid, phone)] = await add_customers(outbox_db, 1)
-    ids = await _orders(outbox_db, cid, phone, 25)
-    outbox = Outbox(outbox_db)
+async def test_one_recipient_alone_gets_the_whole_batch(db: Database) -> None:
+    [(cid, phone)] = await add_customers(db, 1)
+    ids = await _orders(db, cid, phone, 25)
+    outbox = Outbox(db)
     batch = await outbox.claim(uuid.uuid4(), 10, LEASE_S)
     assert [c.id for c in batch] == ids[:10]
 
 
-async def test_a_claim_never_takes_more_than_its_limit(outbox_db: Database) -> None:
-    customers = await add_customers(outbox_db, 3)
+async def test_a_claim_never_takes_more_than_its_limit(db: Database) -> None:
+    customers = await add_customers(db, 3)
     for cid, phone in customers:
-        await _orders(outbox_db, cid, phone, 6)
-    outbox = Outbox(outbox_db)
+        await _orders(db, cid, phone, 6)
+    outbox = Outbox(db)
     batch = await outbox.claim(uuid.uuid4(), 10, LEASE_S)  # shares of 4, rounded up
     assert len(batch) == 10
     assert len({c.recipient for c in batch}) == 3

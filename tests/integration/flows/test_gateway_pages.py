@@ -26,7 +26,7 @@ ORDERS = 40
 
 
 async def test_proxy_gateway_pages_after_the_message_was_recorded_send_nothing_twice(
-    prefect_server: PrefectServer, outbox_db: Database, sandbox: SandboxServer, database_url: str
+    prefect_server: PrefectServer, db: Database, sandbox: SandboxServer, database_url: str
 ) -> None:
     sandbox.state.set_faults(
         FaultConfig(
@@ -34,17 +34,17 @@ async def test_proxy_gateway_pages_after_the_message_was_recorded_send_nothing_t
         )
     )
     settings = settings_for(database_url, sandbox)
-    customers = await add_customers(outbox_db, ORDERS)
+    customers = await add_customers(db, ORDERS)
 
     async with running_runner(settings) as runner:
-        await create_orders(outbox_db, settings, customers)
-        seen = await settled(outbox_db, ORDERS, timeout_s=180)
+        await create_orders(db, settings, customers)
+        seen = await settled(db, ORDERS, timeout_s=180)
 
     per_number = inbox_counts(sandbox)
     assert max(per_number.values()) == 1, "someone got two SMS"
     assert sandbox.state.inbox.accepted_total == ORDERS
     assert seen == {"sent": ORDERS}, seen
-    async with outbox_db.autocommit() as conn:
+    async with db.autocommit() as conn:
         rows = (
             await conn.execute(
                 text("SELECT recipient, provider_message_id, attempts FROM notifications")

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.anyio
 LEASE_S = 30.0
 
 
-async def test_concurrent_claims_never_share_a_row(outbox_db: Database) -> None:
-    ids = await pending_notifications(outbox_db, 300)
-    outbox = Outbox(outbox_db)
+async def test_concurrent_claims_never_share_a_row(db: Database) -> None:
+    ids = await pending_notifications(db, 300)
+    outbox = Outbox(db)
     tokens = [uuid.uuid4() for _ in range(6)]
 
     async def claim_all(token: uuid.UUID) -> list[uuid.UUID]:
@@ -36,9 +36,9 @@ async def test_concurrent_claims_never_share_a_row(outbox_db: Database) -> None:
     assert not await outbox.has_pending()
 
 
-async def test_an_attempt_needs_the_claim_and_no_attempt_in_flight(outbox_db: Database) -> None:
-    [nid] = await pending_notifications(outbox_db, 1)
-    outbox = Outbox(outbox_db)
+async def test_an_attempt_needs_the_claim_and_no_attempt_in_flight(db: Database) -> None:
+    [nid] = await pending_notifications(db, 1)
+    outbox = Outbox(db)
     mine, other = uuid.uuid4(), uuid.uuid4()
     [claimed] = await outbox.claim(mine, 10, LEASE_S)
     assert claimed.reference.startswith("ORD-")
@@ -50,22 +50,22 @@ async def test_an_attempt_needs_the_claim_and_no_attempt_in_flight(outbox_db: Da
     assert await outbox.begin_attempt(nid, mine) == 2
     await outbox.unknown(nid, mine, "outcome unknown (timeout)")
 
-    after = await row(outbox_db, nid)
+    after = await row(db, nid)
     assert (after["status"], after["attempts"], after["claim_token"]) == ("sending", 2, None)
     assert after["send_started_at"] is not None, "an unknown send keeps its stamp"
     assert await outbox.begin_attempt(nid, mine) is None
     assert await outbox.release(mine) == 0, "an attempt in flight is never released"
 
 
-async def test_acceptance_is_recorded_once_and_never_over_another_id(outbox_db: Database) -> None:
-    [nid] = await pending_notifications(outbox_db, 1)
-    outbox = Outbox(outbox_db)
+async def test_acceptance_is_recorded_once_and_never_over_another_id(db: Database) -> None:
+    [nid] = await pending_notifications(db, 1)
+    outbox = Outbox(db)
     token = uuid.uuid4()
     await outbox.claim(token, 1, LEASE_S)
     await outbox.begin_attempt(nid, token)
     assert await outbox.accepted(nid, "ATXid_first")
     assert not await outbox.accepted(nid, "ATXid_second")
-    after = await row(outbox_db, nid)
+    after = await row(db, nid)
     assert (after["status"], after["provider_message_id"]) == ("sent", "ATXid_first")
     assert (after["claim_token"], after["send_started_at"], after["lease_until"]) == (
         None,
@@ -75,26 +75,26 @@ async def test_acceptance_is_recorded_once_and_never_over_another_id(outbox_db: 
     assert after["sent_at"] is not None
 
 
-async def test_a_message_id_belongs_to_one_notification(outbox_db: Database) -> None:
-    first, second = await pending_notifications(outbox_db, 2)
-    outbox = Outbox(outbox_db)
+async def test_a_message_id_belongs_to_one_notification(db: Database) -> None:
+    first, second = await pending_notifications(db, 2)
+    outbox = Outbox(db)
     token = uuid.uuid4()
     await outbox.claim(token, 2, LEASE_S)
     assert await outbox.accepted(first, "ATXid_same")
     assert not await outbox.accepted(second, "ATXid_same")
-    assert (await row(outbox_db, second))["status"] == "sending"
+    assert (await row(db, second))["status"] == "sending"
 
 
-async def test_failure_frees_the_claim_and_keeps_the_reason(outbox_db: Database) -> None:
-    [nid] = await pending_notifications(outbox_db, 1)
-    outbox = Outbox(outbox_db)
+async def test_failure_frees_the_claim_and_keeps_the_reason(db: Database) -> None:
+    [nid] = await pending_notifications(db, 1)
+    outbox = Outbox(db)
     token = uuid.uuid4()
     await outbox.claim(token, 1, LEASE_S)
     await outbox.begin_attempt(nid, token)
     await outbox.failed(nid, uuid.uuid4(), "not ours")  # another run's word counts for nothing
-    assert (await row(outbox_db, nid))["status"] == "sending"
+    assert (await row(db, nid))["status"] == "sending"
     await outbox.failed(nid, token, "InvalidPhoneNumber: 403")
-    after = await row(outbox_db, nid)
+    after = await row(db, nid)
     assert (after["status"], after["last_error"], after["claim_token"]) == (
         "failed",
         "InvalidPhoneNumber: 403",
@@ -103,12 +103,12 @@ async def test_failure_frees_the_claim_and_keeps_the_reason(outbox_db: Database)
 
 
 async def test_leases_expire_unless_renewed_and_only_idle_claims_are_recovered(
-    outbox_db: Database,
+    db: Database,
 ) -> None:
-    idle, in_flight, renewed = await pending_notifications(outbox_db, 3)
-    outbox = Outbox(outbox_db)
+    idle, in_flight, renewed = await pending_notifications(db, 3)
+    outbox = Outbox(db)
     dead, alive = uuid.uuid4(), uuid.uuid4()
-    async with outbox_db.autocommit() as conn:
+    async with db.autocommit() as conn:
         # Claim rows deterministically: two for the dead runner, one for the live one.
         for nid, token in ((idle, dead), (in_flight, dead), (renewed, alive)):
             await conn.execute(
@@ -126,28 +126,28 @@ async def test_leases_expire_unless_renewed_and_only_idle_claims_are_recovered(
     work = await outbox.work(overdue_s=3600, grace_s=0)
     assert (work.stale, work.unknown, work.needs_sweep) == (True, True, True)
     assert await outbox.recover_stale() == 1
-    assert (await row(outbox_db, idle))["status"] == "pending"
-    assert (await row(outbox_db, in_flight))["status"] == "sending", "never resent blindly"
-    assert (await row(outbox_db, renewed))["claim_token"] == alive
+    assert (await row(db, idle))["status"] == "pending"
+    assert (await row(db, in_flight))["status"] == "sending", "never resent blindly"
+    assert (await row(db, renewed))["claim_token"] == alive
     [due] = await outbox.unknown_due(grace_s=0, limit=10)
     assert due.id == in_flight
     assert due.attempts == 1
 
 
-async def test_release_returns_unstarted_claims_at_once(outbox_db: Database) -> None:
-    ids = await pending_notifications(outbox_db, 3)
-    outbox = Outbox(outbox_db)
+async def test_release_returns_unstarted_claims_at_once(db: Database) -> None:
+    ids = await pending_notifications(db, 3)
+    outbox = Outbox(db)
     token = uuid.uuid4()
     await outbox.claim(token, 3, LEASE_S)
     await outbox.begin_attempt(ids[0], token)
     assert await outbox.release(token) == 2
-    assert [(await row(outbox_db, i))["status"] for i in ids] == ["sending", "pending", "pending"]
+    assert [(await row(db, i))["status"] for i in ids] == ["sending", "pending", "pending"]
 
 
-async def test_claim_columns_exist_only_while_sending(outbox_db: Database) -> None:
-    [nid] = await pending_notifications(outbox_db, 1)
+async def test_claim_columns_exist_only_while_sending(db: Database) -> None:
+    [nid] = await pending_notifications(db, 1)
     with pytest.raises(IntegrityError):
-        async with outbox_db.autocommit() as conn:
+        async with db.autocommit() as conn:
             await conn.execute(
                 text("UPDATE notifications SET claim_token = gen_random_uuid() WHERE id = :id"),
                 {"id": nid},

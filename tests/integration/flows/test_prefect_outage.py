@@ -28,12 +28,12 @@ ORDERS = 40
 
 
 async def test_orders_are_accepted_fast_while_prefect_is_down_and_sent_once_after(
-    prefect_server: PrefectServer, outbox_db: Database, sandbox: SandboxServer, database_url: str
+    prefect_server: PrefectServer, db: Database, sandbox: SandboxServer, database_url: str
 ) -> None:
     settings = settings_for(database_url, sandbox)
-    customers = await add_customers(outbox_db, ORDERS)
+    customers = await add_customers(db, ORDERS)
 
-    async with running_runner(settings), api_client(settings, outbox_db) as api:
+    async with running_runner(settings), api_client(settings, db) as api:
         prefect_server.stop()
         try:
             took = []
@@ -48,12 +48,12 @@ async def test_orders_are_accepted_fast_while_prefect_is_down_and_sent_once_afte
                 assert answer.json()["notification"]["status"] == "pending"
             # The runner keeps trying to reach Prefect meanwhile; nothing may go out.
             await asyncio.sleep(2)
-            assert await statuses(outbox_db) == {"pending": ORDERS}
+            assert await statuses(db) == {"pending": ORDERS}
             assert sandbox.state.inbox.accepted_total == 0
         finally:
             await asyncio.to_thread(prefect_server.start)
             await asyncio.to_thread(prefect_server.wait_ready)
-        assert await settled(outbox_db, ORDERS, timeout_s=180) == {"sent": ORDERS}
+        assert await settled(db, ORDERS, timeout_s=180) == {"sent": ORDERS}
 
     # Fast = what an order costs anyway: no Prefect call, no waiting, whatever its state.
     assert statistics.median(took) < 0.25, took

@@ -56,7 +56,7 @@ async def stale_claim(db: Database) -> None:
 
 
 async def test_the_sweeper_runs_only_when_needed_and_once_per_interval(
-    prefect_server: PrefectServer, outbox_db: Database, sandbox: SandboxServer, database_url: str
+    prefect_server: PrefectServer, db: Database, sandbox: SandboxServer, database_url: str
 ) -> None:
     settings = settings_for(database_url, sandbox)
     # One interval for the whole test (and one no earlier session used): a second runner's
@@ -66,13 +66,13 @@ async def test_the_sweeper_runs_only_when_needed_and_once_per_interval(
     try:
         one, other = SmsRunner(deps), SmsRunner(deps)
         assert not await one.sweep_once(), "nothing to repair: no flow run"
-        await create_orders(outbox_db, settings, await add_customers(outbox_db, 2))
-        await stale_claim(outbox_db)
+        await create_orders(db, settings, await add_customers(db, 2))
+        await stale_claim(db)
         assert await one.sweep_once()
-        assert await statuses(outbox_db) == {"pending": 2}, "the dead claims were freed"
-        await stale_claim(outbox_db)
+        assert await statuses(db) == {"pending": 2}, "the dead claims were freed"
+        await stale_claim(db)
         assert not await other.sweep_once(), "this interval was swept already"
-        assert await statuses(outbox_db) == {"sending": 2}
+        assert await statuses(db) == {"sending": 2}
     finally:
         await deps.aclose()
 
@@ -99,18 +99,18 @@ def env_settings(
 
 async def test_the_flows_run_on_their_own(
     prefect_server: PrefectServer,
-    outbox_db: Database,
+    db: Database,
     sandbox: SandboxServer,
     database_url: str,
     env_settings: None,
 ) -> None:
     settings = settings_for(database_url, sandbox)
-    customers = await add_customers(outbox_db, 3)
-    await create_orders(outbox_db, settings, customers)
+    customers = await add_customers(db, 3)
+    await create_orders(db, settings, customers)
 
     summary = await dispatch_order_sms()
 
     assert summary["claimed"] == summary["sent"] == 3
-    assert await statuses(outbox_db) == {"sent": 3}
+    assert await statuses(db) == {"sent": 3}
     assert set(inbox_counts(sandbox).values()) == {1}
     assert (await sweep_order_sms())["recovered"] == 0

@@ -102,11 +102,11 @@ def test_the_children_are_runners_of_this_interpreter() -> None:
 
 
 async def test_runner_processes_side_by_side_send_each_sms_once(
-    prefect_server: PrefectServer, outbox_db: Database, sandbox: SandboxServer, database_url: str
+    prefect_server: PrefectServer, db: Database, sandbox: SandboxServer, database_url: str
 ) -> None:
     orders = 60
     settings = settings_for(database_url, sandbox)
-    customers = await add_customers(outbox_db, orders)
+    customers = await add_customers(db, orders)
     env = {
         **os.environ,
         "DUKA_DATABASE_URL": database_url,
@@ -131,8 +131,8 @@ async def test_runner_processes_side_by_side_send_each_sms_once(
             line = await asyncio.wait_for(process.stderr.readline(), 120)
             assert line, "the supervisor ended early"
             listening += b"listening for new orders" in line
-        await create_orders(outbox_db, settings, customers)
-        assert await settled(outbox_db, orders, timeout_s=120) == {"sent": orders}
+        await create_orders(db, settings, customers)
+        assert await settled(db, orders, timeout_s=120) == {"sent": orders}
     finally:
         process.send_signal(signal.SIGTERM)
         drained = asyncio.create_task(process.stderr.read())

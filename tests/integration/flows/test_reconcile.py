@@ -62,38 +62,38 @@ def report(message_id: str, phone: str, status: str = "Success") -> DeliveryRepo
 NOW = datetime.now(UTC)
 
 
-async def test_without_evidence_or_lookup_it_fails_for_an_operator(outbox_db: Database) -> None:
-    [send] = await unknown_sends(outbox_db, ["+254700000001"])
-    summary = await Reconciler(outbox_db, None, grace_s=600).settle([send], NOW)
+async def test_without_evidence_or_lookup_it_fails_for_an_operator(db: Database) -> None:
+    [send] = await unknown_sends(db, ["+254700000001"])
+    summary = await Reconciler(db, None, grace_s=600).settle([send], NOW)
     assert summary.as_dict() == {"adopted": 0, "resent": 0, "failed": 1, "waiting": 0}
-    status, message_id, error, started = await state(outbox_db, send.id)
+    status, message_id, error, started = await state(db, send.id)
     assert (status, message_id, started) == ("failed", None, None)
     assert isinstance(error, str)
     assert error.startswith("outcome unknown: no delivery report within 600 s")
 
 
-async def test_an_unclaimed_delivery_report_proves_it_was_sent(outbox_db: Database) -> None:
-    [send] = await unknown_sends(outbox_db, ["+254700000002"])
-    reports = DeliveryReportService(outbox_db)
+async def test_an_unclaimed_delivery_report_proves_it_was_sent(db: Database) -> None:
+    [send] = await unknown_sends(db, ["+254700000002"])
+    reports = DeliveryReportService(db)
     assert await reports.apply(report("ATXid_lost", "+254700000002")) == "recorded"
     lookup = FixedLookup([])  # would say "absent": the report wins, and it is not asked
 
-    summary = await Reconciler(outbox_db, lookup, grace_s=1).settle([send], NOW)
+    summary = await Reconciler(db, lookup, grace_s=1).settle([send], NOW)
 
     assert summary.adopted == 1
     assert lookup.asked == []
-    status, message_id, error, _ = await state(outbox_db, send.id)
+    status, message_id, error, _ = await state(db, send.id)
     assert (status, message_id, error) == ("delivered", "ATXid_lost", None)
-    async with outbox_db.autocommit() as conn:
+    async with db.autocommit() as conn:
         linked = (
             await conn.execute(text("SELECT notification_id FROM delivery_reports"))
         ).scalar_one()
     assert linked == send.id
 
 
-async def test_a_failure_report_found_later_marks_it_failed(outbox_db: Database) -> None:
-    [send] = await unknown_sends(outbox_db, ["+254700000003"])
-    reports = DeliveryReportService(outbox_db)
+async def test_a_failure_report_found_later_marks_it_failed(db: Database) -> None:
+    [send] = await unknown_sends(db, ["+254700000003"])
+    reports = DeliveryReportService(db)
     failed = DeliveryReportIn.model_validate(
         {
             "id": "ATXid_x",
@@ -103,8 +103,8 @@ async def test_a_failure_report_found_later_marks_it_failed(outbox_db: Database)
         }
     )
     assert await reports.apply(failed) == "recorded"
-    await Reconciler(outbox_db, None, grace_s=1).settle([send], NOW)
-    status, message_id, error, _ = await state(outbox_db, send.id)
+    await Reconciler(db, None, grace_s=1).settle([send], NOW)
+    status, message_id, error, _ = await state(db, send.id)
     assert (status, message_id, error) == (
         "failed",
         "ATXid_x",
@@ -113,20 +113,18 @@ async def test_a_failure_report_found_later_marks_it_failed(outbox_db: Database)
 
 
 async def test_a_report_that_could_belong_to_two_sends_proves_nothing(
-    outbox_db: Database,
+    db: Database,
 ) -> None:
     phone = "+254700000004"
-    sends = await unknown_sends(outbox_db, [phone, phone])
-    await DeliveryReportService(outbox_db).apply(report("ATXid_which", phone))
-    summary = await Reconciler(outbox_db, None, grace_s=1).settle(sends, NOW)
+    sends = await unknown_sends(db, [phone, phone])
+    await DeliveryReportService(db).apply(report("ATXid_which", phone))
+    summary = await Reconciler(db, None, grace_s=1).settle(sends, NOW)
     assert summary.failed == 2
     assert summary.adopted == 0
 
 
-async def test_the_sandbox_inbox_settles_it_both_ways(
-    outbox_db: Database, sandbox: SandboxServer
-) -> None:
-    received, missing = await unknown_sends(outbox_db, ["+254700000005", "+254700000006"])
+async def test_the_sandbox_inbox_settles_it_both_ways(db: Database, sandbox: SandboxServer) -> None:
+    received, missing = await unknown_sends(db, ["+254700000005", "+254700000006"])
     sandbox.state.inbox.add(
         InboxMessage(
             message_id="ATXid_inbox",
@@ -140,42 +138,40 @@ async def test_the_sandbox_inbox_settles_it_both_ways(
     )
     lookup = SandboxInboxLookup(sandbox.base_url)
     try:
-        summary = await Reconciler(outbox_db, lookup, grace_s=1).settle([received, missing], NOW)
+        summary = await Reconciler(db, lookup, grace_s=1).settle([received, missing], NOW)
     finally:
         await lookup.aclose()
 
     assert (summary.adopted, summary.resent) == (1, 1)
-    assert (await state(outbox_db, received.id))[:3] == ("sent", "ATXid_inbox", None)
-    status, message_id, error, started = await state(outbox_db, missing.id)
+    assert (await state(db, received.id))[:3] == ("sent", "ATXid_inbox", None)
+    status, message_id, error, started = await state(db, missing.id)
     assert (status, message_id, started) == ("pending", None, None)
     assert error == "outcome unknown, and the provider has no record of it: sending again"
 
 
 async def test_an_inbox_message_already_recorded_elsewhere_is_not_adopted(
-    outbox_db: Database,
+    db: Database,
 ) -> None:
-    first, second = await unknown_sends(outbox_db, ["+254700000007", "+254700000008"])
-    await Reconciler(outbox_db, FixedLookup(["ATXid_one"]), grace_s=1).settle([first], NOW)
-    summary = await Reconciler(outbox_db, FixedLookup(["ATXid_one"]), grace_s=1).settle(
-        [second], NOW
-    )
+    first, second = await unknown_sends(db, ["+254700000007", "+254700000008"])
+    await Reconciler(db, FixedLookup(["ATXid_one"]), grace_s=1).settle([first], NOW)
+    summary = await Reconciler(db, FixedLookup(["ATXid_one"]), grace_s=1).settle([second], NOW)
     assert (summary.adopted, summary.resent) == (0, 1)
 
 
 async def test_when_the_provider_cannot_be_asked_it_waits_then_gives_up(
-    outbox_db: Database,
+    db: Database,
 ) -> None:
-    [send] = await unknown_sends(outbox_db, ["+254700000009"])
-    unsure = Reconciler(outbox_db, FixedLookup(None), grace_s=10)
+    [send] = await unknown_sends(db, ["+254700000009"])
+    unsure = Reconciler(db, FixedLookup(None), grace_s=10)
     assert (await unsure.settle([send], NOW)).waiting == 1
-    assert (await state(outbox_db, send.id))[0] == "sending"
+    assert (await state(db, send.id))[0] == "sending"
     later = send.send_started_at + timedelta(seconds=2 * 10 + 61)
     assert (await unsure.settle([send], later)).failed == 1
-    assert (await state(outbox_db, send.id))[0] == "failed"
+    assert (await state(db, send.id))[0] == "failed"
 
 
-async def test_a_row_that_moved_meanwhile_is_left_alone(outbox_db: Database) -> None:
-    [send] = await unknown_sends(outbox_db, ["+254700000010"])
+async def test_a_row_that_moved_meanwhile_is_left_alone(db: Database) -> None:
+    [send] = await unknown_sends(db, ["+254700000010"])
     stale = UnknownSend(
         send.id,
         send.order_id,
@@ -184,11 +180,11 @@ async def test_a_row_that_moved_meanwhile_is_left_alone(outbox_db: Database) -> 
         send.send_started_at - timedelta(seconds=1),
         send.attempts,
     )
-    summary = await Reconciler(outbox_db, FixedLookup([]), grace_s=1).settle([stale], NOW)
+    summary = await Reconciler(db, FixedLookup([]), grace_s=1).settle([stale], NOW)
     assert summary.resent == 0
-    summary = await Reconciler(outbox_db, FixedLookup(["ATXid_m"]), grace_s=1).settle([stale], NOW)
+    summary = await Reconciler(db, FixedLookup(["ATXid_m"]), grace_s=1).settle([stale], NOW)
     assert summary.adopted == 0
-    assert (await state(outbox_db, send.id))[0] == "sending"
+    assert (await state(db, send.id))[0] == "sending"
 
 
 async def owned_report(db: Database, send: UnknownSend, message_id: str) -> None:
@@ -207,45 +203,45 @@ async def owned_report(db: Database, send: UnknownSend, message_id: str) -> None
 
 
 async def test_a_report_for_a_message_another_notification_holds_is_no_evidence(
-    outbox_db: Database,
+    db: Database,
 ) -> None:
-    [send] = await unknown_sends(outbox_db, ["+254700000011"])
-    await owned_report(outbox_db, send, "ATXid_taken")
-    summary = await Reconciler(outbox_db, FixedLookup([]), grace_s=1).settle([send], NOW)
+    [send] = await unknown_sends(db, ["+254700000011"])
+    await owned_report(db, send, "ATXid_taken")
+    summary = await Reconciler(db, FixedLookup([]), grace_s=1).settle([send], NOW)
     assert summary.as_dict() == {"adopted": 0, "resent": 1, "failed": 0, "waiting": 0}
-    assert (await state(outbox_db, send.id))[:2] == ("pending", None)
+    assert (await state(db, send.id))[:2] == ("pending", None)
 
 
-async def test_a_failed_adoption_falls_through_to_the_next_rule(outbox_db: Database) -> None:
+async def test_a_failed_adoption_falls_through_to_the_next_rule(db: Database) -> None:
     """The lookup's first free id is taken between the check and the adoption: the next
     one is adopted; with none left the send is proven absent."""
-    first, second = await unknown_sends(outbox_db, ["+254700000012", "+254700000013"])
+    first, second = await unknown_sends(db, ["+254700000012", "+254700000013"])
 
     class Racing(Reconciler):
         async def _unassigned(self, message_ids: list[str]) -> list[str]:
             return message_ids  # as if checked before another sweeper took "ATXid_gone"
 
-    await Reconciler(outbox_db, FixedLookup(["ATXid_gone"]), grace_s=1).settle([first], NOW)
+    await Reconciler(db, FixedLookup(["ATXid_gone"]), grace_s=1).settle([first], NOW)
     lookup = FixedLookup(["ATXid_gone", "ATXid_free"])
-    summary = await Racing(outbox_db, lookup, grace_s=1).settle([second], NOW)
+    summary = await Racing(db, lookup, grace_s=1).settle([second], NOW)
     assert summary.adopted == 1
-    assert (await state(outbox_db, second.id))[:2] == ("sent", "ATXid_free")
+    assert (await state(db, second.id))[:2] == ("sent", "ATXid_free")
 
 
 async def test_unsettleable_sends_cannot_jam_the_reconcile_batch(
-    outbox_db: Database, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+    db: Database, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Sends whose only report belongs to another notification used to stay `sending`,
     picked first by every sweep: a full batch of them starved every later unknown send."""
-    stuck = await unknown_sends(outbox_db, ["+254700000021", "+254700000022"])
+    stuck = await unknown_sends(db, ["+254700000021", "+254700000022"])
     for n, send in enumerate(stuck):
-        await owned_report(outbox_db, send, f"ATXid_owned{n}")
-    [later] = await unknown_sends(outbox_db, ["+254700000023"])
+        await owned_report(db, send, f"ATXid_owned{n}")
+    [later] = await unknown_sends(db, ["+254700000023"])
     monkeypatch.setattr(sweep, "RECONCILE_BATCH", len(stuck))
     deps = SimpleNamespace(
         sms=FAST.model_copy(update={"unknown_grace_s": 0}),
-        outbox=Outbox(outbox_db),
-        db=outbox_db,
+        outbox=Outbox(db),
+        db=db,
         lookup=SandboxInboxLookup(sandbox.base_url),
     )
     try:
@@ -254,4 +250,4 @@ async def test_unsettleable_sends_cannot_jam_the_reconcile_batch(
     finally:
         await deps.lookup.aclose()
     for send in [*stuck, later]:
-        assert (await state(outbox_db, send.id))[:2] == ("pending", None), send.recipient
+        assert (await state(db, send.id))[:2] == ("pending", None), send.recipient

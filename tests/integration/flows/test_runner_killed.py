@@ -52,13 +52,13 @@ def runner_env(database_url: str, sandbox: SandboxServer, api_url: str) -> dict[
 
 
 async def test_no_double_send_after_a_runner_is_killed_mid_send(
-    prefect_server: PrefectServer, outbox_db: Database, sandbox: SandboxServer, database_url: str
+    prefect_server: PrefectServer, db: Database, sandbox: SandboxServer, database_url: str
 ) -> None:
     # Every send takes LATENCY_S at the provider, so several are always in flight.
     sandbox.state.set_faults(FaultConfig(latency_s=LATENCY_S))
     settings = settings_for(database_url, sandbox, at_timeout_s=10)
-    customers = await add_customers(outbox_db, ORDERS)
-    await create_orders(outbox_db, settings, customers)
+    customers = await add_customers(db, ORDERS)
+    await create_orders(db, settings, customers)
 
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -70,7 +70,7 @@ async def test_no_double_send_after_a_runner_is_killed_mid_send(
     try:
 
         async def sends_in_flight() -> bool:
-            async with outbox_db.autocommit() as conn:
+            async with db.autocommit() as conn:
                 in_flight = (
                     await conn.execute(
                         text(
@@ -86,11 +86,11 @@ async def test_no_double_send_after_a_runner_is_killed_mid_send(
         process.send_signal(signal.SIGKILL)
         await asyncio.wait_for(process.wait(), 30)
     assert process.returncode == -signal.SIGKILL
-    assert (await statuses(outbox_db))["sent"] < ORDERS, "killed too late"
+    assert (await statuses(db))["sent"] < ORDERS, "killed too late"
 
     sms = FAST.model_copy(update={"unknown_grace_s": 3.0, "concurrency": 4})
     async with running_runner(settings, sms) as runner:
-        assert await settled(outbox_db, ORDERS, timeout_s=180) == {"sent": ORDERS}
+        assert await settled(db, ORDERS, timeout_s=180) == {"sent": ORDERS}
     assert runner.sweeps >= 1, "the dead runner's claims were not swept"
 
     per_number = inbox_counts(sandbox)

@@ -24,15 +24,14 @@ def report_receiver() -> Iterator[ReportReceiver]:
 
 
 @pytest.fixture
-def sandbox(report_receiver: ReportReceiver) -> Iterator[SandboxServer]:
-    config = SandboxConfig(
+def sandbox_config(report_receiver: ReportReceiver) -> SandboxConfig:
+    """The shared `sandbox`, reporting to the local receiver."""
+    return SandboxConfig(
         port=0,
         api_key="k",
         callback_url=report_receiver.url,
         faults=FaultConfig(report_delay_s=0.05),
     )
-    with SandboxServer(config) as server:
-        yield server
 
 
 def _send(sandbox: SandboxServer, *numbers: str) -> list[str]:

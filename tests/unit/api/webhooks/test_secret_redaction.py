@@ -9,8 +9,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from api.deps import get_report_service
 from api.main import create_app
-from api.webhooks.router import get_report_service
 from duka.core.settings import Settings
 
 pytestmark = pytest.mark.anyio

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from duka.core.errors import ValidationFailedError
-from duka.core.pagination import decode_cursor, encode_cursor
+from duka.core.pagination import decode_cursor, encode_cursor, page_of
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,14 @@ def test_corrupted_cursors_name_the_cursor_field(cursor: str) -> None:
         decode_cursor(cursor)
     assert [(e.field, e.code) for e in caught.value.errors] == [("cursor", "invalid")]
     assert caught.value.status == 422
+
+
+def test_page_of_keeps_limit_items_and_points_past_the_last() -> None:
+    moment = datetime(2026, 11, 27, tzinfo=UTC)
+    rows = [(moment + timedelta(seconds=i), uuid.uuid4()) for i in range(4)]
+    items, next_cursor = page_of(rows, 3, lambda r: r, lambda r: r)
+    assert items == rows[:3]
+    assert next_cursor is not None
+    assert decode_cursor(next_cursor) == rows[2]
+    assert page_of(rows[:3], 3, lambda r: r, lambda r: r) == (rows[:3], None)
+    assert page_of([], 3, lambda r: r, lambda r: r) == ([], None)
