@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -25,13 +26,16 @@ def test_three_runners_send_a_thousand_sms_exactly_once(stack: Stack) -> None:
     done = stack.deploy("--set", "flows.replicas=3")
     assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     wait_for(lambda: len(stack.pods("flows")) == 3, "3 flow runners", timeout_s=300)
-    # Earlier tests' messages settle first, so the inboxes hold this test's only.
-    unsettled = "SELECT count(*) FROM notifications WHERE status IN ('pending', 'sending')"
-    wait_for(lambda: stack.psql(unsettled) == "0", "earlier SMS settled", timeout_s=300)
+    # Earlier tests may leave SMS whose outcome is unknown (a runner replaced mid-send by the
+    # upgrade test): the reconciler settles those on its own clock (docs/notifications.md), so
+    # this test counts only messages to its own phones rather than waiting for them.
+    earlier = "SELECT status, count(*) FROM notifications GROUP BY status ORDER BY status"
+    print(f"notifications before scale-out: {stack.psql(earlier)!r}", file=sys.stderr)
     _clear_sandboxes(stack)
 
     run = secrets.token_hex(3)
     first = 10_000_000 + secrets.randbelow(80_000_000)  # 8 digits after +2547: distinct phones
+    ours_phones = {f"+2547{i + first:08d}" for i in range(1, ORDERS + 1)}
     ids = stack.psql(
         "INSERT INTO customers (code, name, phone) "
         f"SELECT 'SCALE-{run}-' || i, 'Scale ' || i, '+2547' || lpad((i + {first})::text, 8, '0')"
@@ -64,6 +68,8 @@ def test_three_runners_send_a_thousand_sms_exactly_once(stack: Stack) -> None:
     phones: Counter[str] = Counter()
     for pod in per_pod:
         for message in stack.sandbox_messages_of(pod):
+            if message["to"] not in ours_phones:
+                continue
             phones[message["to"]] += 1
             per_pod[pod] += 1
     assert len(phones) == ORDERS

@@ -56,6 +56,8 @@ def _operator_on(stack: Stack) -> None:
         "--set-string", "operator.keycloak.url=http://keycloak:8080",
         "--set-string", "operator.keycloak.existingSecret=duka-operator-keycloak",
         "--set-json", f"operator.resources={json.dumps(SMALL)}",
+        # The operator connects only to allow-listed database hosts (docs/operator.md).
+        "--set-json", 'operator.databaseHosts=["postgres"]',
     )  # fmt: skip
     assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     stack.kubectl("rollout", "status", f"deployment/{RELEASE}-operator", "--timeout=300s")
