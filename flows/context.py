@@ -17,8 +17,8 @@ from pydantic_core import CoreSchema, core_schema
 
 from duka.core.settings import Settings, get_settings
 from duka.db.engine import Database, resolve_database_url
-from duka.sms.at_gateway import AfricasTalkingGateway
-from duka.sms.gateway import SmsGateway
+from duka.notifications.sms.at_gateway import AfricasTalkingGateway
+from duka.notifications.sms.gateway import SmsGateway
 from flows.attempts import BatchedAttempts
 from flows.lookup import SentLookup, lookup_from_settings
 from flows.outbox import Outbox

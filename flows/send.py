@@ -24,7 +24,7 @@ from prefect.runtime import task_run
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from duka.sms.gateway import SendOutcome, SendResult, SmsGateway
+from duka.notifications.sms.gateway import SendOutcome, SendResult, SmsGateway
 from flows.outbox import ClaimedSms
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from devtools.at_sandbox.runner import SandboxServer
 from devtools.prefect_server import PrefectServer
 from duka.core.settings import Settings
 from duka.db.engine import Database
-from duka.sms.at_gateway import AfricasTalkingGateway
-from duka.sms.gateway import SendResult, SmsGateway
+from duka.notifications.sms.at_gateway import AfricasTalkingGateway
+from duka.notifications.sms.gateway import SendResult, SmsGateway
 from duka.webhooks.schemas import DeliveryReportIn
 from duka.webhooks.service import DeliveryReportService
 from flows.attempts import BatchedAttempts

@@ -10,7 +10,7 @@ import pytest
 from prefect.states import Failed
 from sqlalchemy.exc import OperationalError
 
-from duka.sms.gateway import SendOutcome, SendResult
+from duka.notifications.sms.gateway import SendOutcome, SendResult
 from flows.outbox import ClaimedSms
 from flows.send import (
     ClaimLostError,
