@@ -3,7 +3,7 @@
 The rule that matters: TRANSIENT only when AT cannot have processed the request (it never
 left whole, or the answer says it was refused before processing); UNKNOWN whenever AT may
 have accepted it, because a resend could reach the customer twice. UNKNOWN sends go to the
-reconciler (flows/reconcile.py), which looks for evidence instead of guessing.
+reconciler (duka/notifications/reconcile.py), which looks for evidence instead of guessing.
 
 A non-2xx answer (`ProviderHTTPError`, duka/notifications/sms/at_transport.py), by HTTP status:
 

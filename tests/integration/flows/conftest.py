@@ -3,32 +3,18 @@ an emptied database, and a fresh Africa's Talking sandbox per test."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
 
 from devtools.at_sandbox.config import SandboxConfig
 from devtools.at_sandbox.runner import SandboxServer
-from duka.core.settings import Settings
-from duka.db.engine import Database
+from tests.support.outbox_db import outbox_db
 from tests.support.prefect import prefect_server, pytest_collection_finish, pytest_unconfigure
 
-__all__ = ["prefect_server", "pytest_collection_finish", "pytest_unconfigure"]
+__all__ = ["outbox_db", "prefect_server", "pytest_collection_finish", "pytest_unconfigure"]
 
 SANDBOX_KEY = "flows-test-key"
-
-
-@pytest.fixture
-async def outbox_db(database_url: str) -> AsyncIterator[Database]:
-    """The test database, emptied before each test."""
-    database = Database(database_url, Settings(database_url=database_url, environment="test"))
-    async with database.begin() as conn:
-        await conn.execute(
-            text("TRUNCATE customers, orders, notifications, idempotency_keys CASCADE")
-        )
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture
