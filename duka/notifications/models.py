@@ -20,7 +20,7 @@ class NotificationStatus(enum.StrEnum):
 
 
 def sql_literals(*statuses: NotificationStatus) -> str:
-    """The statuses as SQL string constants (`'pending', 'sending'`), for statement text.
+    """The statuses as quoted SQL string constants, comma-separated, for statement text.
 
     Constants, not bound parameters, on purpose: the partial indexes below hold only the
     rows of one status, and PostgreSQL can use such an index only when it sees the constant

@@ -2,8 +2,8 @@
 
 Statuses are written into the statement text as constants built from `NotificationStatus`
 (never typed by hand, never bound as parameters): the partial indexes of the table
-(`status = 'pending'`, `status = 'sending'`) serve a query only when the planner sees the
-same constant, and the statements are prepared, so a bound status would lose them.
+(pending rows, rows in flight) serve a query only when the planner sees the same
+constant, and the statements are prepared, so a bound status would lose them.
 """
 
 from __future__ import annotations
