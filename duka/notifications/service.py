@@ -8,7 +8,7 @@ import uuid
 from duka.auth.principal import Principal
 from duka.db.engine import Database
 from duka.notifications.exceptions import NotificationNotFailedError, NotificationNotFoundError
-from duka.notifications.outbox.retry import RETRY, STATUS
+from duka.notifications.outbox.enqueue import RETRY, STATUS
 from duka.notifications.schemas import NotificationPublic
 
 log = logging.getLogger(__name__)

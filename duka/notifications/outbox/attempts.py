@@ -57,7 +57,7 @@ UNKNOWN_OUTCOME = text(
 )
 
 # Every statement that updates several notifications locks them in id order first (here,
-# and the heartbeat, release and recovery of leases.py): two of them running at once then
+# and the heartbeat, release and recovery of claim.py): two of them running at once then
 # wait for each other instead of deadlocking. A single-row statement holds no lock while it
 # waits, so it cannot close a cycle.
 BEGIN_ATTEMPTS = text(

@@ -1,8 +1,13 @@
-"""The claim: pending → sending, fairly over the recipients.
+"""Claims: taken (pending → sending), renewed, given back, recovered from a dead runner.
 
 One statement takes up to `:limit` pending rows for one dispatch run (its `claim_token`,
 with a lease), using FOR UPDATE SKIP LOCKED so that concurrent runners never pick the same
 row, round-robin over the recipients so that one customer's burst cannot starve the others.
+
+The lease is renewed while the run holds the rows, given back when it ends, and recovered
+when its runner died. Each of those statements updates many rows, so each locks them in id
+order first (sql.in_id_order). Release and recovery return one `NOTIFY_EXPR` per row: the
+sender hears of the rows that became pending again when the statement commits.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import text
+from sqlalchemy.sql.elements import TextClause
 
-from duka.notifications.outbox.sql import LEASE, PENDING, SENDING
+from duka.notifications.outbox.sql import FREE_CLAIM, LEASE, PENDING, SENDING, in_id_order
 from duka.notifications.template import order_reference
+from duka.notifications.wakeup import NOTIFY_EXPR
 
 # The recipients (each customer's phone) that have pending rows, in round-robin order: those
 # after the last one served (`:after`), then from the first again. A loose index scan: one
@@ -76,6 +83,38 @@ CLAIM = text(
     WHERE n.id = picked.id
     RETURNING n.id, n.order_id, n.recipient, n.body, picked.fair
     """  # noqa: S608 - constants only
+)
+
+
+def _back_to_pending(where: str) -> TextClause:
+    """The claimed rows matching `where`, locked in id order, back to pending, with one
+    `NOTIFY_EXPR` per row."""
+    return text(
+        f"""
+    {in_id_order(where)}
+    UPDATE notifications n SET status = {PENDING}, {FREE_CLAIM}, updated_at = now()
+    FROM locked WHERE n.id = locked.id AND {where}
+    RETURNING {NOTIFY_EXPR}
+    """  # noqa: S608 - constants only
+    )
+
+
+RELEASE = _back_to_pending(
+    f"claim_token = :token AND status = {SENDING} AND send_started_at IS NULL"
+)
+_HEARTBEAT_WHERE = f"claim_token = ANY(:tokens) AND status = {SENDING}"
+HEARTBEAT = text(
+    f"""
+    {in_id_order(_HEARTBEAT_WHERE)}
+    UPDATE notifications n SET lease_until = {LEASE}
+    FROM locked WHERE n.id = locked.id AND {_HEARTBEAT_WHERE}
+    """  # noqa: S608
+)
+# Claims of a dead (or stalled) runner with no attempt in flight: nothing was sent for them
+# since their last recorded outcome, so they go back to pending.
+RECOVER = _back_to_pending(
+    f"status = {SENDING} AND send_started_at IS NULL "
+    "AND (lease_until IS NULL OR lease_until < now())"
 )
 
 

@@ -1,4 +1,5 @@
-"""Enqueueing: the outbox row written together with its order, in the order's own write.
+"""Rows entering pending: enqueued with their order, in the order's own write, or again by
+an operator's retry of a failed SMS.
 
 An order and its SMS commit together or not at all, so the row is never written here on a
 connection of its own: the two writers of orders embed these pieces in their statement.
@@ -11,9 +12,17 @@ connection of its own: the two writers of orders embed these pieces in their sta
 
 The row starts `pending` by the column's default (models.py), like every new row, so
 neither writer names a status.
+
+The retry (`RETRY`, called by duka/notifications/service.py) moves a failed row back to
+pending as a new message.
 """
 
 from __future__ import annotations
+
+from sqlalchemy import text
+
+from duka.notifications.outbox.sql import FAILED, PENDING
+from duka.notifications.wakeup import NOTIFY_EXPR
 
 CHANNEL = "sms"
 
@@ -33,3 +42,18 @@ COPY_COLUMNS = ("id", "order_id", "recipient", "body")
 COPY_TYPES = ("uuid", "uuid", "text", "text")
 CopyRow = tuple[bytes, bytes, str, str]
 """id, order id (16 bytes each, as the COPY writer takes uuids), recipient, body"""
+
+# failed → pending, in one statement that also wakes the sender at commit. The message id
+# and times of an earlier, undelivered send are cleared: the retry is a new message.
+# `attempts` keeps counting across retries, as the history of what was tried.
+RETRY = text(
+    f"""
+    UPDATE notifications
+    SET status = {PENDING}, last_error = NULL, provider_message_id = NULL, sent_at = NULL,
+        delivered_at = NULL, updated_at = now()
+    WHERE order_id = :order_id AND status = {FAILED}
+    RETURNING status, attempts, last_error, provider_message_id, updated_at, sent_at,
+              delivered_at, {NOTIFY_EXPR} AS woken
+    """  # noqa: S608 - constants only
+)
+STATUS = text("SELECT status FROM notifications WHERE order_id = :order_id")

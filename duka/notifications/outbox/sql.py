@@ -35,7 +35,7 @@ UNKNOWN_AND_ORPHANED = (
 
 def in_id_order(where: str) -> str:
     """A CTE locking the rows that match `where` in id order. Statements that update many
-    rows lock them this way (the heartbeat, release and recovery in leases.py, the batched
+    rows lock them this way (the heartbeat, release and recovery in claim.py, the batched
     attempts in attempts.py), so that two of them running at once wait for each other
     instead of deadlocking."""
     return f"WITH locked AS (SELECT id FROM notifications WHERE {where} ORDER BY id FOR UPDATE)"  # noqa: S608

@@ -2,8 +2,8 @@
 
 Every transition is one conditional UPDATE, committed before the next step runs, so the
 database alone decides who may send what (docs/notifications.md has the state machine).
-The SQL is in the modules beside this one: claim.py, attempts.py, leases.py, work.py, and
-reports.py for the message-id locks and the reports that came before their acceptance.
+The SQL is in the modules beside this one: claim.py, attempts.py, work.py, and reports.py
+ for the message-id locks and the reports that came before their acceptance.
 """
 
 from __future__ import annotations
@@ -15,8 +15,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import TextClause
 
 from duka.db.engine import Database
-from duka.notifications.outbox import attempts, leases
-from duka.notifications.outbox.claim import CLAIM, ClaimedSms, last_turn
+from duka.notifications.outbox import attempts
+from duka.notifications.outbox.claim import (
+    CLAIM,
+    HEARTBEAT,
+    RECOVER,
+    RELEASE,
+    ClaimedSms,
+    last_turn,
+)
 from duka.notifications.outbox.reports import link_reports, lock_message_ids
 from duka.notifications.outbox.work import HAS_PENDING, UNKNOWN_DUE, WORK, UnknownSend, Work
 
@@ -115,18 +122,18 @@ class Outbox:
     async def release(self, token: uuid.UUID) -> int:
         """Claimed rows of `token` that no attempt started: back to pending, at once."""
         async with self.db.autocommit() as conn:
-            return len((await conn.execute(leases.RELEASE, {"token": token})).all())
+            return len((await conn.execute(RELEASE, {"token": token})).all())
 
     async def heartbeat(self, tokens: list[uuid.UUID], lease_s: float) -> int:
         if not tokens:
             return 0
         async with self.db.autocommit() as conn:
-            done = await conn.execute(leases.HEARTBEAT, {"tokens": tokens, "lease_s": lease_s})
+            done = await conn.execute(HEARTBEAT, {"tokens": tokens, "lease_s": lease_s})
         return int(done.rowcount)
 
     async def recover_stale(self) -> int:
         async with self.db.autocommit() as conn:
-            return len((await conn.execute(leases.RECOVER)).all())
+            return len((await conn.execute(RECOVER)).all())
 
     async def unknown_due(self, grace_s: float, limit: int) -> list[UnknownSend]:
         async with self.db.autocommit() as conn:
