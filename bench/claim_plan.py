@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from bench.config import BenchConfig
 from bench.database import BenchDatabase
 from duka.core.settings import Settings
-from flows.outbox import _CLAIM
+from duka.notifications.outbox.claim import CLAIM
 
 # The claim before issue 11, oldest first, for comparison.
 OLDEST_FIRST = text(
@@ -68,11 +68,11 @@ def main() -> int:
         engine = create_engine(Settings(database_url=db.url).sqlalchemy_url(db.url))
         params = {"token": uuid.uuid4(), "limit": limit, "lease_s": 60.0, "after": ""}
         with engine.connect() as conn:
-            plan = conn.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + _CLAIM.text), params)
+            plan = conn.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + CLAIM.text), params)
             print("\n".join(row[0] for row in plan))
             conn.rollback()
             print(f"\n{burst} pending to one recipient + {others} recipients with one each:")
-            for name, statement in (("fair claim", _CLAIM), ("oldest first", OLDEST_FIRST)):
+            for name, statement in (("fair claim", CLAIM), ("oldest first", OLDEST_FIRST)):
                 times = []
                 for _ in range(20):
                     started = time.perf_counter()

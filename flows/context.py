@@ -17,11 +17,12 @@ from pydantic_core import CoreSchema, core_schema
 
 from duka.core.settings import Settings, get_settings
 from duka.db.engine import Database, resolve_database_url
-from duka.sms.at_gateway import AfricasTalkingGateway
-from duka.sms.gateway import SmsGateway
+from duka.notifications.outbox.store import Outbox
+from duka.notifications.reconcile import SentLookup
+from duka.notifications.sms.at_gateway import AfricasTalkingGateway
+from duka.notifications.sms.gateway import SmsGateway
 from flows.attempts import BatchedAttempts
-from flows.lookup import SentLookup, lookup_from_settings
-from flows.outbox import Outbox
+from flows.lookup import lookup_from_settings
 from flows.settings import SmsFlowSettings, get_sms_settings
 
 

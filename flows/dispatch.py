@@ -8,7 +8,7 @@ The runner passes the run its `DispatchSession` as the parameter. Run on its own
 (`python -m flows send-pending`, or a direct call), it opens its own context, sends what is
 pending and ends.
 
-The claim token is the flow run's id: a notification in 'sending' names the flow run that
+The claim token is the flow run's id: a notification that is sending names the flow run that
 holds it.
 """
 

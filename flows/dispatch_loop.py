@@ -25,8 +25,8 @@ from prefect.utilities.annotations import quote
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from duka.notifications.outbox.claim import ClaimedSms
 from flows.context import LiveObject, RunnerContext
-from flows.outbox import ClaimedSms
 from flows.send import SendContext, Sent, send_order_sms
 
 log = logging.getLogger(__name__)

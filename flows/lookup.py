@@ -7,24 +7,14 @@ sandbox keeps an inbox of everything it accepted, which settles the question for
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import httpx
 
 from duka.core.settings import Settings
+from duka.notifications.reconcile import SentLookup
 from flows.settings import SmsFlowSettings
 
 # The sandbox answers at most this many messages per number (its own cap).
 _INBOX_LIMIT = 1000
-
-
-class SentLookup(Protocol):
-    async def message_ids(self, recipient: str, body: str) -> list[str] | None:
-        """Ids of the messages with exactly this text the provider accepted for this
-        recipient (oldest first), or None when that cannot be told right now."""
-        ...
-
-    async def aclose(self) -> None: ...
 
 
 class SandboxInboxLookup:

@@ -24,8 +24,8 @@ from prefect.runtime import task_run
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from duka.sms.gateway import SendOutcome, SendResult, SmsGateway
-from flows.outbox import ClaimedSms
+from duka.notifications.outbox.claim import ClaimedSms
+from duka.notifications.sms.gateway import SendOutcome, SendResult, SmsGateway
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ class PermanentSendError(SendFailedError):
 
 
 class OutcomeUnknownError(SendFailedError):
-    """The request may have reached the provider: never resent blindly (flows/reconcile.py)."""
+    """The request may have reached the provider: never resent blindly
+    (duka/notifications/reconcile.py)."""
 
 
 class ClaimLostError(SendFailedError):
@@ -54,7 +55,7 @@ class ClaimLostError(SendFailedError):
 
 class AttemptStore(Protocol):
     """What one send needs from the outbox (flows/attempts.py implements it, over
-    flows/outbox.py)."""
+    duka/notifications/outbox/store.py)."""
 
     async def begin_attempt(self, notification_id: uuid.UUID, token: uuid.UUID) -> int | None: ...
 

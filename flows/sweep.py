@@ -6,7 +6,7 @@ only when there is something to repair:
 - claims whose lease ran out with no attempt in flight (a runner died or stalled): back to
   pending (task "recover-stale-claims");
 - sends whose outcome is unknown, past their grace: settled (task
-  "reconcile-unknown-outcomes", flows/reconcile.py);
+  "reconcile-unknown-outcomes", duka/notifications/reconcile.py);
 - pending rows older than the sweep interval, which a wake-up missed (orders stored while
   the runner or Prefect was down): counted here, sent by the dispatch run the runner
   wakes right after.
@@ -23,9 +23,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
+from duka.notifications.reconcile import Reconciler
 from flows import run_names
 from flows.context import RunnerContext
-from flows.reconcile import Reconciler
 
 FLOW_NAME = "sweep-order-sms"
 RECONCILE_BATCH = 500

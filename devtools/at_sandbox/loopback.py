@@ -1,6 +1,6 @@
 """Whether a host is this machine's loopback: the sandbox binds only there and answers its
 controls only to requests addressed there. Its own check, so the sandbox needs nothing of the
-product (the service has a like rule for plain-HTTP gateways in `duka.sms`)."""
+product (the service has a like rule for plain-HTTP gateways in `duka.notifications.sms`)."""
 
 from __future__ import annotations
 

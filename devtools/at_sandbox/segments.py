@@ -1,9 +1,9 @@
 """How many SMS parts the sandbox charges for a text: its own reading of 3GPP TS 23.038
 (the GSM 7-bit default alphabet) and TS 23.040 (concatenated SMS).
 
-Deliberately not Duka's `duka.sms.gsm`: a fake that reused the service's counter would price
-every text exactly as the service expects, so a counting bug there would be mirrored here
-instead of caught by the tests that compare the two.
+Deliberately not Duka's `duka.notifications.sms.gsm`: a fake that reused the service's
+counter would price every text exactly as the service expects, so a counting bug there
+would be mirrored here instead of caught by the tests that compare the two.
 
 The rules: a text goes as GSM-7 when every character is in the default alphabet or its
 extension table (an extension character costs an escape septet plus its own); otherwise the

@@ -19,11 +19,25 @@ class NotificationStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+def sql_literals(*statuses: NotificationStatus) -> str:
+    """The statuses as quoted SQL string constants, comma-separated, for statement text.
+
+    Constants, not bound parameters, on purpose: the partial indexes below hold only the
+    rows of one status, and PostgreSQL can use such an index only when it sees the constant
+    in the query (a prepared statement's generic plan would not)."""
+    return ", ".join(f"'{status.value}'" for status in statuses)
+
+
+_PENDING = sql_literals(NotificationStatus.PENDING)
+_SENDING = sql_literals(NotificationStatus.SENDING)
+
+
 class Notification(Timestamped, Base):
     """Transactional outbox row: written in the same transaction as its order.
 
-    The sender (flows/) moves it through the states documented in docs/notifications.md.
-    While `status` is 'sending' the row belongs to one dispatch run (`claim_token`, kept
+    duka/notifications/outbox/ moves it through the states documented in
+    docs/notifications.md (the flows/ runner drives it).
+    While `status` is sending the row belongs to one dispatch run (`claim_token`, kept
     alive by `lease_until`); `send_started_at` is set from just before a gateway call until
     its outcome is recorded, so a row whose outcome was never recorded is never resent
     blindly.
@@ -36,7 +50,7 @@ class Notification(Timestamped, Base):
         Index(
             "ix_notifications_pending_created_at",
             "created_at",
-            postgresql_where="status = 'pending'",
+            postgresql_where=f"status = {_PENDING}",
         ),
         Index(
             "uq_notifications_provider_message_id",
@@ -44,27 +58,26 @@ class Notification(Timestamped, Base):
             unique=True,
             postgresql_where="provider_message_id IS NOT NULL",
         ),
-        CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'delivered', 'failed')", name="status_valid"
-        ),
+        CheckConstraint(f"status IN ({sql_literals(*NotificationStatus)})", name="status_valid"),
         CheckConstraint("channel IN ('sms')", name="channel_valid"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
         # Claims exist only while sending: every other state is free for anyone to act on.
         CheckConstraint(
-            "status = 'sending' OR (claim_token IS NULL AND lease_until IS NULL "
+            f"status = {_SENDING} OR (claim_token IS NULL AND lease_until IS NULL "
             "AND send_started_at IS NULL)",
             name="claim_only_while_sending",
         ),
-        # The fair claim (flows/outbox.py) walks the recipients with pending rows and takes
-        # each one's oldest: one index probe per recipient, however long the backlog.
+        # The fair claim (duka/notifications/outbox/claim.py) walks the recipients with
+        # pending rows and takes each one's oldest: one index probe per recipient, however
+        # long the backlog.
         Index(
             "ix_notifications_pending_recipient_created_at",
             "recipient",
             "created_at",
-            postgresql_where="status = 'pending'",
+            postgresql_where=f"status = {_PENDING}",
         ),
         # Recovery scans only rows in flight, which stay few.
-        Index("ix_notifications_sending", "lease_until", postgresql_where="status = 'sending'"),
+        Index("ix_notifications_sending", "lease_until", postgresql_where=f"status = {_SENDING}"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -74,7 +87,9 @@ class Notification(Timestamped, Base):
     channel: Mapped[str] = mapped_column(String(16), nullable=False, server_default="sms")
     recipient: Mapped[str] = mapped_column(String(16), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default=NotificationStatus.PENDING.value
+    )
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
     last_error: Mapped[str | None] = mapped_column(Text)

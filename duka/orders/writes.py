@@ -4,8 +4,9 @@ Two statements, both prepared by psycopg on each pooled connection after a few u
 
 - `LOOKUP_*` reads the customer with its row version (`xmin`); only needed when the
   process has no snapshot of the customer (duka/orders/customer_snapshots.py);
-- `INSERT_ORDER` writes the order and its SMS outbox row in one statement (atomic without
-  a transaction block, one round trip), *if* the customer row still has the version the
+- `INSERT_ORDER` writes the order and its SMS outbox row (the part of
+  duka/notifications/outbox/enqueue.py) in one statement (atomic without a transaction
+  block, one round trip), *if* the customer row still has the version the
   snapshot was taken at. No row back means the snapshot is stale: look the customer up
   again. It does not NOTIFY the SMS sender: the service signals that after the commit
   (duka/notifications/wakeup.py says why).
@@ -24,13 +25,16 @@ from typing import Any, NamedTuple
 
 import psycopg
 
+from duka.notifications.outbox.enqueue import insert_with_order
 from duka.orders.customer_snapshots import CustomerSnapshot
 
 _LOOKUP_COLUMNS = "SELECT id, code, name, phone, xmin::text FROM customers"
 LOOKUP_BY_CODE = f"{_LOOKUP_COLUMNS} WHERE lower(code) = lower(%s)"
 LOOKUP_BY_ID = f"{_LOOKUP_COLUMNS} WHERE id = %s"
 
-INSERT_ORDER = """
+# The outbox row's part comes from the notifications package, which owns that table; it
+# stays a CTE of this one statement (docs/architecture.md, "An order", says why).
+INSERT_ORDER = f"""
 WITH c AS (
     SELECT id, phone FROM customers WHERE id = %(customer_id)s AND xmin = %(version)s::xid
 ), o AS (
@@ -41,12 +45,10 @@ WITH c AS (
     FROM c
     RETURNING id, created_at
 ), n AS (
-    INSERT INTO notifications (id, order_id, channel, recipient, body)
-    SELECT gen_random_uuid(), o.id, 'sms', c.phone, %(body)s FROM o, c
-    RETURNING status, attempts, updated_at
+    {insert_with_order(order="o", customer="c", body="%(body)s")}
 )
 SELECT o.created_at, n.status, n.attempts, n.updated_at FROM o, n
-"""
+"""  # noqa: S608 - constants only
 
 
 @dataclass(frozen=True, slots=True)

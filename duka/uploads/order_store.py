@@ -15,6 +15,7 @@ from duka.core.errors import FieldError, ValidationFailedError
 from duka.core.settings import Settings
 from duka.customers.models import Customer
 from duka.customers.service import visible_to
+from duka.notifications.outbox.enqueue import COPY_COLUMNS, COPY_TABLE, COPY_TYPES, CopyRow
 from duka.notifications.template import compiled, order_reference
 from duka.notifications.wakeup import wake_sender
 from duka.uploads.copy import ascending_uuid4s, copy_rows
@@ -34,12 +35,8 @@ ORDER_COLUMNS = (
     "created_by",
 )
 ORDER_TYPES = ("uuid", "uuid", "text", "int4", "numeric", "text", "timestamptz", "text")
-NOTIFICATION_COLUMNS = ("id", "order_id", "recipient", "body")
-NOTIFICATION_TYPES = ("uuid", "uuid", "text", "text")
 
 Recipient = tuple[uuid.UUID, str, str]  # customer id, name, phone
-# id, order id (16 bytes each, as copy_rows takes uuids), recipient, body
-OutboxRow = tuple[bytes, bytes, str, str]
 
 
 async def _recipients(
@@ -99,7 +96,8 @@ async def store_orders(
         if errors:
             raise errors.failure()  # the rows copied so far go with the transaction
         outbox = _outbox_rows(order_ids, good, recipients, settings)
-        await copy_rows(conn, "notifications", NOTIFICATION_COLUMNS, NOTIFICATION_TYPES, outbox)
+        # The outbox rows, as duka/notifications/outbox/enqueue.py defines them.
+        await copy_rows(conn, COPY_TABLE, COPY_COLUMNS, COPY_TYPES, outbox)
     except psycopg.errors.ForeignKeyViolation as exc:
         # A customer was deleted between the lookup and the COPY.
         raise ValidationFailedError(
@@ -137,7 +135,7 @@ def _outbox_rows(
     orders: list[OrderRow],
     recipients: dict[CustomerRef, Recipient],
     settings: Settings,
-) -> Iterator[OutboxRow]:
+) -> Iterator[CopyRow]:
     """Each order's pending SMS: the text a single order gets (duka/orders/service.py),
     rendered while PostgreSQL stores the rows before it."""
     template = compiled(settings.sms_template, settings.zone)

@@ -14,7 +14,7 @@ class DeliveryReport(Base):
     """Every delivery report received, once: the key makes a replayed report a no-op.
 
     Reports that match no notification yet (`notification_id` NULL) are kept as evidence
-    for sends whose outcome was unknown (see flows/reconcile.py).
+    for sends whose outcome was unknown (see duka/notifications/reconcile.py).
     """
 
     __tablename__ = "delivery_reports"

@@ -1,167 +1,28 @@
 """Applying Africa's Talking delivery reports to the orders' notifications.
 
-Reports are at-least-once and may arrive out of order. Each report is stored once, keyed by
-(message id, status): a replay hits the key and changes nothing. Only a first final report
-moves a notification, and only forward (sent → delivered or failed); intermediate reports
-are kept for the record. A report whose message id matches no notification yet is kept
-unmatched: either its acceptance is not recorded yet (AT can be faster than the sender's
-database), and `link_reports` applies it when the acceptance commits, or the send's
-outcome was unknown, and it is evidence for the sender's reconciler (flows/reconcile.py).
-
-Storing a report and giving a notification its message id race: each checks for the other
-before the other commits, and both miss. So both first take the message id's lock
-(`lock_message_ids`, a transaction-scoped advisory lock), then read with a fresh snapshot:
-whoever comes second sees what the first committed.
+The webhook's use case; what a report does to its notification (stored once, applied
+forward only, kept unmatched until its acceptance) is the outbox's, in
+duka/notifications/outbox/reports.py.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Sequence
-from typing import Literal
-
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from duka.db.engine import Database
+from duka.notifications.outbox.reports import ReportResult, store_report
 from duka.webhooks.schemas import DeliveryReportIn
-
-DELIVERED = frozenset({"Success"})
-# AbsentSubscriber and Expired are final on the accounts that see them.
-NOT_DELIVERED = frozenset({"Failed", "Rejected", "AbsentSubscriber", "Expired"})
-
-_STORE = """
-    WITH note AS (
-        SELECT id FROM notifications WHERE provider_message_id = :mid
-    ), ins AS (
-        INSERT INTO delivery_reports (provider_message_id, status, phone_number, network_code,
-                                      failure_reason, retry_count, notification_id)
-        SELECT :mid, :status, :phone, :network, :reason, :retry, (SELECT id FROM note)
-        ON CONFLICT (provider_message_id, status) DO NOTHING
-        RETURNING notification_id
-    ){update}
-    SELECT (SELECT count(*) FROM ins) AS stored, {applied} AS applied
-"""
-# Forward only: a notification already delivered or failed keeps its final state.
-_UPDATE = """, upd AS (
-        UPDATE notifications n SET {changes}, updated_at = now()
-        FROM ins
-        WHERE n.id = ins.notification_id AND n.status IN ('sending', 'sent')
-        RETURNING n.id
-    )"""
-_RECORD_ONLY = text(_STORE.format(update="", applied="0"))
-_MARK_DELIVERED = text(
-    _STORE.format(
-        update=_UPDATE.format(
-            changes="status = 'delivered', delivered_at = now(), last_error = NULL"
-        ),
-        applied="(SELECT count(*) FROM upd)",
-    )
-)
-_MARK_NOT_DELIVERED = text(
-    _STORE.format(
-        update=_UPDATE.format(changes="status = 'failed', last_error = :error"),
-        applied="(SELECT count(*) FROM upd)",
-    )
-)
-
-Result = Literal["applied", "recorded", "duplicate"]
-
-# The first key of the two-key advisory locks on message ids ("DKR1"): apart from any
-# other advisory lock of the application.
-_LOCK_SPACE = 0x444B5231
-_LOCK_MESSAGE_IDS = text(
-    """
-    SELECT pg_advisory_xact_lock(:space, k) FROM (
-        SELECT DISTINCT hashtext(m) AS k FROM unnest(CAST(:ids AS text[])) AS m ORDER BY k
-    ) AS keys
-    """
-)
-
-
-def _sql_list(values: Iterable[str]) -> str:
-    return ", ".join(f"'{v}'" for v in sorted(values))  # constants only
-
-
-# Reports that came before their message id was given to a notification: linked to it, and
-# the final one applied as the webhook would have (a success beats a failure, as in the
-# reconciler). Forward only: a row that is not `sent` keeps its state.
-_LINK_REPORTS = text(
-    f"""
-    WITH p AS (
-        SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:message_ids AS text[]))
-            AS p(id, message_id)
-    ), linked AS (
-        UPDATE delivery_reports r SET notification_id = p.id
-        FROM p
-        WHERE r.provider_message_id = p.message_id AND r.notification_id IS NULL
-        RETURNING p.id, r.status, r.failure_reason
-    ), verdict AS (
-        SELECT id,
-            bool_or(status IN ({_sql_list(DELIVERED)})) AS delivered,
-            min('not delivered: ' || status || coalesce(' (' || failure_reason || ')', ''))
-                FILTER (WHERE status IN ({_sql_list(NOT_DELIVERED)})) AS failure
-        FROM linked GROUP BY id
-    )
-    UPDATE notifications n
-    SET status = CASE WHEN v.delivered THEN 'delivered' ELSE 'failed' END,
-        delivered_at = CASE WHEN v.delivered THEN now() ELSE n.delivered_at END,
-        last_error = CASE WHEN v.delivered THEN NULL ELSE v.failure END,
-        updated_at = now()
-    FROM verdict v
-    WHERE n.id = v.id AND n.status = 'sent' AND (v.delivered OR v.failure IS NOT NULL)
-    """  # noqa: S608 - constants only
-)
-
-
-def failure_text(status: str, reason: str | None) -> str:
-    # The same text as _LINK_REPORTS writes.
-    return f"not delivered: {status}" + (f" ({reason})" if reason else "")
-
-
-async def lock_message_ids(conn: AsyncConnection, message_ids: Iterable[str | None]) -> None:
-    """Lock these message ids until `conn`'s transaction ends (in one order: no deadlock).
-
-    Take it before storing a report, and before giving notifications their message ids;
-    statements after it see whatever the other side committed."""
-    ids = sorted({m for m in message_ids if m is not None})
-    if ids:
-        await conn.execute(_LOCK_MESSAGE_IDS, {"space": _LOCK_SPACE, "ids": ids})
-
-
-async def link_reports(conn: AsyncConnection, given: Sequence[tuple[uuid.UUID, str]]) -> None:
-    """Notifications that were just given these (id, message id)s, in `conn`'s transaction
-    and under `lock_message_ids`: attach the reports that arrived first, and apply them."""
-    if given:
-        await conn.execute(
-            _LINK_REPORTS, {"ids": [i for i, _ in given], "message_ids": [m for _, m in given]}
-        )
 
 
 class DeliveryReportService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def apply(self, report: DeliveryReportIn) -> Result:
-        params: dict[str, object] = {
-            "mid": report.id,
-            "status": report.status,
-            "phone": report.phone_number,
-            "network": report.network_code,
-            "reason": report.failure_reason,
-            "retry": report.retry_count,
-        }
-        if report.status in DELIVERED:
-            statement = _MARK_DELIVERED
-        elif report.status in NOT_DELIVERED:
-            statement = _MARK_NOT_DELIVERED
-            params["error"] = failure_text(report.status, report.failure_reason)
-        else:
-            statement = _RECORD_ONLY
-        # One statement: the report and its effect commit together, or neither does.
-        async with self.db.begin() as conn:
-            await lock_message_ids(conn, [report.id])
-            row = (await conn.execute(statement, params)).one()
-        if not row.stored:
-            return "duplicate"
-        return "applied" if row.applied else "recorded"
+    async def apply(self, report: DeliveryReportIn) -> ReportResult:
+        return await store_report(
+            self.db,
+            message_id=report.id,
+            status=report.status,
+            phone_number=report.phone_number,
+            network_code=report.network_code,
+            failure_reason=report.failure_reason,
+            retry_count=report.retry_count,
+        )

@@ -7,7 +7,8 @@ import uuid
 from sqlalchemy import text
 
 from duka.db.engine import Database
-from flows.outbox import Outbox, UnknownSend
+from duka.notifications.outbox.store import Outbox
+from duka.notifications.outbox.work import UnknownSend
 from tests.support.sms_flows import add_customers
 
 

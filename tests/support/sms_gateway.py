@@ -11,7 +11,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from itertools import count
 
-from duka.sms.gateway import SendOutcome, SendResult
+from duka.notifications.sms.gateway import SendOutcome, SendResult
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import uuid
 import pytest
 
 from duka.db.engine import Database
+from duka.notifications.outbox.store import Outbox
 from flows.attempts import BatchedAttempts
-from flows.outbox import Outbox
 from tests.support.outbox_rows import pending_notifications, row
 
 pytestmark = pytest.mark.anyio

@@ -13,13 +13,14 @@ from sqlalchemy import text
 from devtools.at_sandbox.inbox import InboxMessage
 from devtools.at_sandbox.runner import SandboxServer
 from duka.db.engine import Database
+from duka.notifications.outbox.store import Outbox
+from duka.notifications.outbox.work import UnknownSend
+from duka.notifications.reconcile import Reconciler
 from duka.webhooks.schemas import DeliveryReportIn
 from duka.webhooks.service import DeliveryReportService
 from flows import sweep
 from flows.context import RunnerContext
 from flows.lookup import SandboxInboxLookup
-from flows.outbox import Outbox, UnknownSend
-from flows.reconcile import Reconciler
 from tests.support.outbox_rows import unknown_sends
 from tests.support.sms_flows import FAST
 

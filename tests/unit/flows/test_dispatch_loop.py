@@ -10,9 +10,9 @@ from typing import Any, cast
 
 import pytest
 
+from duka.notifications.outbox.claim import ClaimedSms
 from flows.context import RunnerContext
 from flows.dispatch_loop import DispatchLoop, DispatchSession, Next
-from flows.outbox import ClaimedSms
 from flows.settings import SmsFlowSettings
 
 pytestmark = pytest.mark.anyio

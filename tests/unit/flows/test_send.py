@@ -10,8 +10,8 @@ import pytest
 from prefect.states import Failed
 from sqlalchemy.exc import OperationalError
 
-from duka.sms.gateway import SendOutcome, SendResult
-from flows.outbox import ClaimedSms
+from duka.notifications.outbox.claim import ClaimedSms
+from duka.notifications.sms.gateway import SendOutcome, SendResult
 from flows.send import (
     ClaimLostError,
     OutcomeUnknownError,

@@ -1,5 +1,6 @@
 """The sandbox's own SMS part count, checked against the published rules (3GPP TS 23.038 and
-TS 23.040), never against Duka's `duka.sms.gsm`: each side must be able to catch the other."""
+TS 23.040), never against Duka's `duka.notifications.sms.gsm`: each side must be able to
+catch the other."""
 
 from __future__ import annotations
 

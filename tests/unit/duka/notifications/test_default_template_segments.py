@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from duka.core.settings import Settings
+from duka.notifications.sms.gsm import SmsEncoding, segment_info
 from duka.notifications.template import OrderMessage, render
-from duka.sms.gsm import SmsEncoding, segment_info
 
 DEFAULT = Settings()
 

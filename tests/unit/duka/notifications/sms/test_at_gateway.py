@@ -10,8 +10,8 @@ import pytest
 from pydantic import SecretStr
 
 from duka.core.settings import Settings
-from duka.sms.at_gateway import AfricasTalkingGateway
-from duka.sms.gateway import SendOutcome
+from duka.notifications.sms.at_gateway import AfricasTalkingGateway
+from duka.notifications.sms.gateway import SendOutcome
 
 pytestmark = pytest.mark.anyio
 
@@ -183,7 +183,7 @@ async def test_only_sends_not_accepted_are_logged_at_info(
         return answer
 
     gateway._service.send = send
-    caplog.set_level("DEBUG", logger="duka.sms.at_gateway")
+    caplog.set_level("DEBUG", logger="duka.notifications.sms.at_gateway")
     await gateway.send("+254711000001", "hi", idempotency_key="n-1:1")
     await gateway.send("+254711000001", "hi", idempotency_key="n-2:1")
     levels = {

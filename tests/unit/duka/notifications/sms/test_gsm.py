@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from duka.sms.gsm import (
+from duka.notifications.sms.gsm import (
     SmsEncoding,
     fits_one_segment,
     is_gsm7,

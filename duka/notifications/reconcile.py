@@ -17,6 +17,7 @@ and a batch of those would starve every later unknown send.
 
 Every move is conditional on the row still being the same unknown send (`send_started_at`
 unchanged), so two sweepers, or a late answer from the original attempt, cannot both win.
+The statements are in outbox/evidence.py.
 """
 
 from __future__ import annotations
@@ -24,66 +25,29 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import TextClause
 
 from duka.db.engine import Database
-from duka.notifications.wakeup import NOTIFY_EXPR
-from duka.webhooks.service import link_reports, lock_message_ids
-from flows.lookup import SentLookup
-from flows.outbox import UnknownSend
+from duka.notifications.outbox import evidence
+from duka.notifications.outbox.reports import link_reports, lock_message_ids
+from duka.notifications.outbox.work import UnknownSend
 
 log = logging.getLogger(__name__)
 
-_SAME_UNKNOWN = "id = :id AND status = 'sending' AND send_started_at = :seen"
-_UNMATCHED_REPORTS = text(
-    """
-    SELECT DISTINCT r.provider_message_id FROM delivery_reports r
-    WHERE r.notification_id IS NULL AND r.phone_number = :recipient
-      AND r.received_at >= :since
-      AND NOT EXISTS (
-          SELECT 1 FROM notifications n WHERE n.provider_message_id = r.provider_message_id
-      )
-    """
-)
-# Every send to the number that was tried and has no message id could have caused the
-# report (an unknown one, a failed one, one resent since): only a lone one may adopt it.
-_TRIED_WITHOUT_ID = text(
-    """
-    SELECT count(*) FROM notifications
-    WHERE recipient = :recipient AND provider_message_id IS NULL AND attempts > 0
-    """
-)
-_ASSIGNED = text(
-    "SELECT provider_message_id FROM notifications WHERE provider_message_id = ANY(:ids)"
-)
-_ADOPT = text(
-    f"""
-    UPDATE notifications
-    SET status = 'sent', provider_message_id = :message_id, sent_at = now(), last_error = NULL,
-        claim_token = NULL, lease_until = NULL, send_started_at = NULL, updated_at = now()
-    WHERE {_SAME_UNKNOWN}
-    """  # noqa: S608 - constants only
-)
-_RESEND = text(
-    f"""
-    UPDATE notifications
-    SET status = 'pending', last_error = :error, claim_token = NULL, lease_until = NULL,
-        send_started_at = NULL, updated_at = now()
-    WHERE {_SAME_UNKNOWN}
-    RETURNING {NOTIFY_EXPR}
-    """  # noqa: S608
-)
-_GIVE_UP = text(
-    f"""
-    UPDATE notifications
-    SET status = 'failed', last_error = :error, claim_token = NULL, lease_until = NULL,
-        send_started_at = NULL, updated_at = now()
-    WHERE {_SAME_UNKNOWN}
-    """  # noqa: S608
-)
+
+class SentLookup(Protocol):
+    """Where the reconciler can ask whether a message reached the provider (the runner's
+    adapters are in flows/lookup.py; Africa's Talking offers none)."""
+
+    async def message_ids(self, recipient: str, body: str) -> list[str] | None:
+        """Ids of the messages with exactly this text the provider accepted for this
+        recipient (oldest first), or None when that cannot be told right now."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 @dataclass
@@ -125,13 +89,13 @@ class Reconciler:
                 f"outcome unknown: no delivery report within {self.grace_s:g} s and no way to "
                 "ask the provider; check its dashboard, then retry if it was not sent"
             )
-            out.failed += await self._move(_GIVE_UP, send, error)
+            out.failed += await self._move(evidence.GIVE_UP, send, error)
             return
         held = await self.lookup.message_ids(send.recipient, send.body)
         if held is None:
             if now - send.send_started_at > timedelta(seconds=2 * self.grace_s + 60):
                 error = "outcome unknown: the provider could not be asked; check, then retry"
-                out.failed += await self._move(_GIVE_UP, send, error)
+                out.failed += await self._move(evidence.GIVE_UP, send, error)
             else:
                 out.waiting += 1
             return
@@ -141,13 +105,13 @@ class Reconciler:
                 return
         # Every message the provider holds with this text belongs to another notification.
         error = "outcome unknown, and the provider has no record of it: sending again"
-        out.resent += await self._move(_RESEND, send, error)
+        out.resent += await self._move(evidence.RESEND, send, error)
 
     async def _reported_message(self, send: UnknownSend) -> str | None:
         async with self.db.autocommit() as conn:
             ids = (
                 await conn.execute(
-                    _UNMATCHED_REPORTS,
+                    evidence.UNMATCHED_REPORTS,
                     {"recipient": send.recipient, "since": send.send_started_at},
                 )
             ).scalars()
@@ -156,7 +120,7 @@ class Reconciler:
                 return None
             # A report for this number could belong to another send to it.
             rivals = (
-                await conn.execute(_TRIED_WITHOUT_ID, {"recipient": send.recipient})
+                await conn.execute(evidence.TRIED_WITHOUT_ID, {"recipient": send.recipient})
             ).scalar_one()
         return candidates[0] if rivals == 1 else None
 
@@ -164,7 +128,7 @@ class Reconciler:
         if not message_ids:
             return []
         async with self.db.autocommit() as conn:
-            taken = set((await conn.execute(_ASSIGNED, {"ids": message_ids})).scalars())
+            taken = set((await conn.execute(evidence.ASSIGNED, {"ids": message_ids})).scalars())
         return [m for m in message_ids if m not in taken]
 
     async def _adopt(self, send: UnknownSend, message_id: str) -> bool:
@@ -174,7 +138,7 @@ class Reconciler:
         try:
             async with self.db.begin() as conn:
                 await lock_message_ids(conn, [message_id])
-                adopted = await conn.execute(_ADOPT, {**key, "message_id": message_id})
+                adopted = await conn.execute(evidence.ADOPT, {**key, "message_id": message_id})
                 if not adopted.rowcount:
                     return False
                 await link_reports(conn, [(send.id, message_id)])

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from duka.db.engine import Database
-from flows.outbox import Outbox
+from duka.notifications.outbox.store import Outbox
 from tests.support.sms_flows import add_customers
 
 pytestmark = pytest.mark.anyio

@@ -13,9 +13,9 @@ from requests.adapters import HTTPAdapter
 from devtools.at_sandbox.faults import FaultConfig
 from devtools.at_sandbox.runner import SandboxServer
 from duka.core.settings import Settings
-from duka.sms.at_gateway import AfricasTalkingGateway
-from duka.sms.at_session import KeepAliveSMSService
-from duka.sms.gateway import SendOutcome
+from duka.notifications.sms.at_gateway import AfricasTalkingGateway
+from duka.notifications.sms.at_session import KeepAliveSMSService
+from duka.notifications.sms.gateway import SendOutcome
 
 pytestmark = pytest.mark.anyio
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from duka.sms.gateway import SendOutcome, SendResult
+from duka.notifications.sms.gateway import SendOutcome, SendResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,9 @@
 The rule that matters: TRANSIENT only when AT cannot have processed the request (it never
 left whole, or the answer says it was refused before processing); UNKNOWN whenever AT may
 have accepted it, because a resend could reach the customer twice. UNKNOWN sends go to the
-reconciler (flows/reconcile.py), which looks for evidence instead of guessing.
+reconciler (duka/notifications/reconcile.py), which looks for evidence instead of guessing.
 
-A non-2xx answer (`ProviderHTTPError`, duka/sms/at_transport.py), by HTTP status:
+A non-2xx answer (`ProviderHTTPError`, duka/notifications/sms/at_transport.py), by HTTP status:
 
 | status                                   | outcome   | reason                 |
 |------------------------------------------|-----------|------------------------|
@@ -48,8 +48,8 @@ import requests
 from africastalking.Service import AfricasTalkingException
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from duka.sms.at_transport import ProviderHTTPError, RequestFailedError
-from duka.sms.gateway import SendOutcome, SendResult
+from duka.notifications.sms.at_transport import ProviderHTTPError, RequestFailedError
+from duka.notifications.sms.gateway import SendOutcome, SendResult
 
 _MAX_DETAIL = 300
 

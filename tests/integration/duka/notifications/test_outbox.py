@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from duka.db.engine import Database
-from flows.outbox import Outbox
+from duka.notifications.outbox.store import Outbox
 from tests.support.outbox_rows import pending_notifications, row
 
 pytestmark = pytest.mark.anyio

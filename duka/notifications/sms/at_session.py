@@ -12,11 +12,11 @@ call on a `requests.Session` that belongs to the calling thread:
 - one session per worker thread: `requests.Session` is not documented as thread-safe, and
   the gateway calls the SDK from several threads at once;
 - the same timeouts; failures carry what the SDK and `requests` drop
-  (duka/sms/at_transport.py): a non-2xx answer raises `ProviderHTTPError`, still the SDK's
-  AfricasTalkingException with the body as its text, but with the HTTP status, and a
-  transport failure raises `RequestFailedError`, which says whether the whole request had
-  been written (AT could have taken it) or not (nothing can have been sent). duka/sms/
-  at_errors.py classifies by those;
+  (duka/notifications/sms/at_transport.py): a non-2xx answer raises `ProviderHTTPError`,
+  still the SDK's AfricasTalkingException with the body as its text, but with the HTTP
+  status, and a transport failure raises `RequestFailedError`, which says whether the whole
+  request had been written (AT could have taken it) or not (nothing can have been sent).
+  duka/notifications/sms/at_errors.py classifies by those;
 - a connection idle for longer than `max_idle_s` is closed before the next send instead of
   reused: servers close idle keep-alive connections (uvicorn after 5 s, load balancers
   after a minute or more), and a request racing that close fails as "connection lost",
@@ -28,7 +28,8 @@ call on a `requests.Session` that belongs to the calling thread:
 
 Tied to the pinned SDK (`africastalking>=2.0.3,<2.1` in pyproject.toml): the helper's name
 and signature are checked when the module loads, so an SDK that changes them fails loudly
-(tests/unit/duka/sms/test_at_session.py) instead of silently going back to `requests.post`.
+(tests/unit/duka/notifications/sms/test_at_session.py) instead of silently going back to
+`requests.post`.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import requests
 from africastalking.Service import DEFAULT_TIMEOUT_S, Service
 from africastalking.SMS import SMSService
 
-from duka.sms.at_transport import (
+from duka.notifications.sms.at_transport import (
     ProviderHTTPError,
     RequestFailedError,
     TrackingAdapter,
@@ -62,7 +63,7 @@ def _check_sdk() -> None:
     ):
         raise ImportError(
             "africastalking changed Service.__make_post_request: "
-            "duka/sms/at_session.py must follow the new SDK"
+            "duka/notifications/sms/at_session.py must follow the new SDK"
         )
 
 

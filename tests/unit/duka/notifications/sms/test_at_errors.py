@@ -5,9 +5,9 @@ import requests
 from africastalking.Service import AfricasTalkingException
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from duka.sms.at_errors import classify_exception
-from duka.sms.at_transport import ProviderHTTPError, RequestFailedError
-from duka.sms.gateway import SendOutcome
+from duka.notifications.sms.at_errors import classify_exception
+from duka.notifications.sms.at_transport import ProviderHTTPError, RequestFailedError
+from duka.notifications.sms.gateway import SendOutcome
 
 
 def test_bad_credentials_are_permanent_and_need_an_operator() -> None:

@@ -2,7 +2,7 @@
 
 The SDK is synchronous (`requests`), so each send runs in one of the gateway's own
 `max_concurrency` worker threads, and the event loop never blocks. Each worker thread keeps
-its connection to AT alive between sends (duka/sms/at_session.py). A caller cancelled
+its connection to AT alive between sends (duka/notifications/sms/at_session.py). A caller cancelled
 during a send still waits for it: the SDK call is bounded by its timeouts, and letting it
 finish keeps the outcome knowable. The threads are the gateway's own (not the event loop's
 default pool, nor anyio's, whose idle threads end after 10 s): they and their connections
@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 import anyio
 
 from duka.core.settings import Settings
-from duka.sms.at_errors import classify_exception
-from duka.sms.at_session import KeepAliveSMSService
-from duka.sms.at_status import classify_send_response
-from duka.sms.gateway import SendOutcome, SendResult
-from duka.sms.loopback import is_loopback
+from duka.notifications.sms.at_errors import classify_exception
+from duka.notifications.sms.at_session import KeepAliveSMSService
+from duka.notifications.sms.at_status import classify_send_response
+from duka.notifications.sms.gateway import SendOutcome, SendResult
+from duka.notifications.sms.loopback import is_loopback
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from duka.sms.gateway import SendOutcome, SendResult, SmsGateway
+from duka.notifications.sms.gateway import SendOutcome, SendResult, SmsGateway
 from tests.support.sms_gateway import FakeSmsGateway, accepted, permanent, transient, unknown
 
 pytestmark = pytest.mark.anyio

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.outbox import last_turn
+from duka.notifications.outbox.claim import last_turn
 
 
 def test_the_cursor_moves_to_the_furthest_recipient_served_after_it() -> None:

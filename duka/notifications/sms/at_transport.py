@@ -7,7 +7,7 @@ double it); any failure after that may have (the answer is lost, not the message
 
 `requests` does not tell which side of that line an exception came from (an `SSLError`
 or a `ConnectionError` can happen during the handshake or while reading the answer), so the
-sessions of duka/sms/at_session.py use connections that note it, per thread:
+sessions of duka/notifications/sms/at_session.py use connections that note it, per thread:
 
 - `started`: a connection of ours began to connect or to send (False: the failure happened
   before any, e.g. a malformed URL, or on a connection we do not track, such as a SOCKS

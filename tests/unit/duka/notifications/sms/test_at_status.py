@@ -2,8 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from duka.sms.at_status import STATUS_RULES, classify_recipient, classify_send_response, rule_for
-from duka.sms.gateway import SendOutcome
+from duka.notifications.sms.at_status import (
+    STATUS_RULES,
+    classify_recipient,
+    classify_send_response,
+    rule_for,
+)
+from duka.notifications.sms.gateway import SendOutcome
 
 A, T, P, U = (
     SendOutcome.ACCEPTED,

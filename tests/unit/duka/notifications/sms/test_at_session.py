@@ -11,9 +11,13 @@ import pytest
 import requests
 from africastalking.Service import AfricasTalkingException, Service
 
-from duka.sms import at_session
-from duka.sms.at_session import KeepAliveSMSService
-from duka.sms.at_transport import ProviderHTTPError, RequestFailedError, TrackingAdapter
+from duka.notifications.sms import at_session
+from duka.notifications.sms.at_session import KeepAliveSMSService
+from duka.notifications.sms.at_transport import (
+    ProviderHTTPError,
+    RequestFailedError,
+    TrackingAdapter,
+)
 
 ANSWER = {"SMSMessageData": {"Message": "Sent to 1/1", "Recipients": []}}
 
@@ -128,7 +132,7 @@ def test_a_session_idle_too_long_is_closed_and_replaced(
     posts: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [100.0]
-    monkeypatch.setattr("duka.sms.at_session.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("duka.notifications.sms.at_session.time.monotonic", lambda: clock[0])
     closed: list[requests.Session] = []
     monkeypatch.setattr(requests.Session, "close", lambda self: closed.append(self))
     service = _service(max_idle_s=2.0)

@@ -1,0 +1,59 @@
+"""Rows entering pending: enqueued with their order, in the order's own write, or again by
+an operator's retry of a failed SMS.
+
+An order and its SMS commit together or not at all, so the row is never written here on a
+connection of its own: the two writers of orders embed these pieces in their statement.
+
+- The hot order insert (duka/orders/writes.py) is one psycopg statement of CTEs, one round
+  trip; `insert_with_order` is its outbox part, which reads the new order's id from one CTE
+  and the customer's phone from another. A separate statement would cost a round trip.
+- A bulk upload (duka/uploads/order_store.py) COPYs the rows: `COPY_TABLE`, `COPY_COLUMNS`
+  and `COPY_TYPES` say where and what, `CopyRow` is one row.
+
+The row starts `pending` by the column's default (models.py), like every new row, so
+neither writer names a status.
+
+The retry (`RETRY`, called by duka/notifications/service.py) moves a failed row back to
+pending as a new message.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from duka.notifications.outbox.sql import FAILED, PENDING
+from duka.notifications.wakeup import NOTIFY_EXPR
+
+CHANNEL = "sms"
+
+
+def insert_with_order(*, order: str, customer: str, body: str) -> str:
+    """The outbox row's `INSERT … RETURNING status, attempts, updated_at`, for a CTE of a
+    statement that also writes the order: `order` names the CTE returning the new order's
+    `id`, `customer` the one with the customer's `phone`, `body` the rendered text (a
+    placeholder of the caller's driver)."""
+    return f"""INSERT INTO notifications (id, order_id, channel, recipient, body)
+    SELECT gen_random_uuid(), {order}.id, '{CHANNEL}', {customer}.phone, {body} FROM {order}, {customer}
+    RETURNING status, attempts, updated_at"""  # noqa: S608, E501 - the callers' own names
+
+
+COPY_TABLE = "notifications"
+COPY_COLUMNS = ("id", "order_id", "recipient", "body")
+COPY_TYPES = ("uuid", "uuid", "text", "text")
+CopyRow = tuple[bytes, bytes, str, str]
+"""id, order id (16 bytes each, as the COPY writer takes uuids), recipient, body"""
+
+# failed → pending, in one statement that also wakes the sender at commit. The message id
+# and times of an earlier, undelivered send are cleared: the retry is a new message.
+# `attempts` keeps counting across retries, as the history of what was tried.
+RETRY = text(
+    f"""
+    UPDATE notifications
+    SET status = {PENDING}, last_error = NULL, provider_message_id = NULL, sent_at = NULL,
+        delivered_at = NULL, updated_at = now()
+    WHERE order_id = :order_id AND status = {FAILED}
+    RETURNING status, attempts, last_error, provider_message_id, updated_at, sent_at,
+              delivered_at, {NOTIFY_EXPR} AS woken
+    """  # noqa: S608 - constants only
+)
+STATUS = text("SELECT status FROM notifications WHERE order_id = :order_id")
