@@ -25,14 +25,14 @@ MESSAGE_ID = re.compile(r"^ATXid_[0-9a-f]{32}$")
 
 
 @pytest.fixture
-def sms(at_sandbox: SandboxServer) -> Any:
-    africastalking.initialize(at_sandbox.config.username, at_sandbox.config.api_key)
+def sms(sandbox: SandboxServer) -> Any:
+    africastalking.initialize(sandbox.config.username, sandbox.config.api_key)
     service = africastalking.SMS
-    service._baseUrl = at_sandbox.base_url + "/version1"
+    service._baseUrl = sandbox.base_url + "/version1"
     return service
 
 
-def test_sdk_send_gets_the_documented_answer(sms: Any, at_sandbox: SandboxServer) -> None:
+def test_sdk_send_gets_the_documented_answer(sms: Any, sandbox: SandboxServer) -> None:
     answer = sms.send("Hello from Duka", ["+254711000001"], sender_id="DUKA")
     data = answer["SMSMessageData"]
     assert set(answer) == {"SMSMessageData"}
@@ -49,7 +49,7 @@ def test_sdk_send_gets_the_documented_answer(sms: Any, at_sandbox: SandboxServer
         "KES 0.8000",
     )
     assert MESSAGE_ID.match(recipient["messageId"])
-    [stored] = at_sandbox.state.inbox.find()
+    [stored] = sandbox.state.inbox.find()
     assert (stored.message_id, stored.sender) == (recipient["messageId"], "DUKA")
 
 
@@ -85,58 +85,58 @@ def test_sdk_send_to_several_with_a_refused_number_and_enqueue(sms: Any) -> None
     ],
 )
 def test_each_status_code_comes_with_its_documented_name(
-    sms: Any, at_sandbox: SandboxServer, code: int, status: str
+    sms: Any, sandbox: SandboxServer, code: int, status: str
 ) -> None:
-    at_sandbox.state.set_faults(FaultConfig(status_by_number={"+254711000001": code}))
+    sandbox.state.set_faults(FaultConfig(status_by_number={"+254711000001": code}))
     [recipient] = sms.send("hi", ["+254711000001"])["SMSMessageData"]["Recipients"]
     assert (recipient["statusCode"], recipient["status"]) == (code, status)
 
 
-def test_a_wrong_api_key_raises_the_sdk_exception(at_sandbox: SandboxServer) -> None:
-    africastalking.initialize(at_sandbox.config.username, "not-the-key")
-    africastalking.SMS._baseUrl = at_sandbox.base_url + "/version1"
+def test_a_wrong_api_key_raises_the_sdk_exception(sandbox: SandboxServer) -> None:
+    africastalking.initialize(sandbox.config.username, "not-the-key")
+    africastalking.SMS._baseUrl = sandbox.base_url + "/version1"
     with pytest.raises(AfricasTalkingException, match=r"^The supplied authentication is invalid$"):
         africastalking.SMS.send("hi", ["+254711000001"])
-    assert at_sandbox.state.inbox.count() == 0
+    assert sandbox.state.inbox.count() == 0
 
 
-def test_a_wrong_username_raises_the_sdk_exception(at_sandbox: SandboxServer) -> None:
-    africastalking.initialize("someone-else", at_sandbox.config.api_key)
-    africastalking.SMS._baseUrl = at_sandbox.base_url + "/version1"
+def test_a_wrong_username_raises_the_sdk_exception(sandbox: SandboxServer) -> None:
+    africastalking.initialize("someone-else", sandbox.config.api_key)
+    africastalking.SMS._baseUrl = sandbox.base_url + "/version1"
     with pytest.raises(AfricasTalkingException, match="authentication is invalid"):
         africastalking.SMS.send("hi", ["+254711000001"])
 
 
-def test_an_injected_500_raises_the_sdk_exception(sms: Any, at_sandbox: SandboxServer) -> None:
-    at_sandbox.state.set_faults(FaultConfig(error_rate=1.0))
+def test_an_injected_500_raises_the_sdk_exception(sms: Any, sandbox: SandboxServer) -> None:
+    sandbox.state.set_faults(FaultConfig(error_rate=1.0))
     with pytest.raises(AfricasTalkingException, match="Internal Server Error"):
         sms.send("hi", ["+254711000001"])
 
 
 def test_timeouts_and_broken_answers_reach_the_sdk_as_requests_errors(
-    sms: Any, at_sandbox: SandboxServer
+    sms: Any, sandbox: SandboxServer
 ) -> None:
     import requests
 
-    at_sandbox.state.set_faults(FaultConfig(timeout_rate=1.0, timeout_hold_s=1.0))
+    sandbox.state.set_faults(FaultConfig(timeout_rate=1.0, timeout_hold_s=1.0))
     with pytest.raises(requests.ReadTimeout):
         sms.send("hi", ["+254711000001"], timeout=(1.0, 0.2))
     # Held past the client's patience and then closed: a client that waits longer sees the
     # connection break instead of an answer.
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         sms.send("hi", ["+254711000001"], timeout=(1.0, 5.0))
-    at_sandbox.state.set_faults(FaultConfig(disconnect_rate=1.0))
+    sandbox.state.set_faults(FaultConfig(disconnect_rate=1.0))
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         sms.send("hi", ["+254711000001"])
-    assert at_sandbox.state.inbox.count() == 0
+    assert sandbox.state.inbox.count() == 0
 
 
-def test_the_bulk_endpoint_answers_in_the_same_shape(at_sandbox: SandboxServer) -> None:
+def test_the_bulk_endpoint_answers_in_the_same_shape(sandbox: SandboxServer) -> None:
     response = httpx.post(
-        at_sandbox.base_url + "/version1/messaging/bulk",
-        headers={"apiKey": at_sandbox.config.api_key, "Accept": "application/json"},
+        sandbox.base_url + "/version1/messaging/bulk",
+        headers={"apiKey": sandbox.config.api_key, "Accept": "application/json"},
         json={
-            "username": at_sandbox.config.username,
+            "username": sandbox.config.username,
             "message": "hi",
             "senderId": "DUKA",
             "phoneNumbers": ["+254711000001"],
@@ -148,12 +148,12 @@ def test_the_bulk_endpoint_answers_in_the_same_shape(at_sandbox: SandboxServer) 
     assert MESSAGE_ID.match(recipient["messageId"])
 
 
-def test_admin_endpoints_work_over_the_wire(at_sandbox: SandboxServer) -> None:
-    base = at_sandbox.base_url
+def test_admin_endpoints_work_over_the_wire(sandbox: SandboxServer) -> None:
+    base = sandbox.base_url
     set_faults = httpx.post(
         base + "/_sandbox/faults", json={"status_by_number": {"+254700000403": 403}}
     )
     assert set_faults.status_code == 200
-    assert at_sandbox.state.faults.config.status_by_number == {"+254700000403": 403}
+    assert sandbox.state.faults.config.status_by_number == {"+254700000403": 403}
     assert httpx.get(base + "/_sandbox/inbox").json()["count"] == 0
     assert httpx.delete(base + "/_sandbox/faults").json()["status_by_number"] == {}
