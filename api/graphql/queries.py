@@ -24,10 +24,12 @@ def _one_of(**given: object) -> None:
 
 @strawberry.type
 class Query:
+    # `customer` and `order` are nullable so that one refused or missing lookup (an error
+    # with its path) does not null the other root fields of the same operation.
     @field("One customer by id or by code (any case). Needs customers:read.")
     async def customer(
         self, info: Info, id: uuid.UUID | None = None, code: str | None = None
-    ) -> Customer:
+    ) -> Customer | None:
         principal = info.context.require("customers:read")
         _one_of(id=id, code=code)
         service = info.context.services.customers
@@ -51,7 +53,7 @@ class Query:
         return CustomerConnection.of(page.items, page.next_cursor)
 
     @field("One order with its SMS state. Needs orders:read.")
-    async def order(self, info: Info, id: uuid.UUID) -> Order:
+    async def order(self, info: Info, id: uuid.UUID) -> Order | None:
         principal = info.context.require("orders:read")
         return Order.of(await info.context.services.orders.get(principal, id))
 
