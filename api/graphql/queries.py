@@ -9,7 +9,14 @@ import strawberry
 
 from api.graphql.fields import field
 from api.graphql.paging import DEFAULT_LIMIT, check_first
-from api.graphql.types import Customer, CustomerConnection, Info, Order, OrderConnection
+from api.graphql.types import (
+    Connection,
+    Customer,
+    Info,
+    Order,
+    customer_page,
+    order_page,
+)
 from duka.core.errors import FieldError, ValidationFailedError
 
 
@@ -45,12 +52,12 @@ class Query:
         after: str | None = None,
         code: str | None = None,
         q: str | None = None,
-    ) -> CustomerConnection:
+    ) -> Connection[Customer]:
         principal = info.context.require("customers:read")
         page = await info.context.services.customers.list(
             principal, code=code, q=q, cursor=after, limit=check_first(first)
         )
-        return CustomerConnection.of(page.items, page.next_cursor)
+        return customer_page(page.items, page.next_cursor)
 
     @field("One order with its SMS state. Needs orders:read.")
     async def order(self, info: Info, id: uuid.UUID) -> Order | None:
@@ -70,7 +77,7 @@ class Query:
         customer_code: str | None = None,
         ordered_from: datetime | None = None,
         ordered_to: datetime | None = None,
-    ) -> OrderConnection:
+    ) -> Connection[Order]:
         principal = info.context.require("orders:read")
         page = await info.context.services.orders.list(
             principal,
@@ -81,4 +88,4 @@ class Query:
             cursor=after,
             limit=check_first(first),
         )
-        return OrderConnection.of(page.items, page.next_cursor)
+        return order_page(page.items, page.next_cursor)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 import strawberry
 
@@ -155,54 +156,36 @@ class PageInfo:
     )
 
 
+Node = TypeVar("Node")
+
+
 @strawberry.type
-class CustomerEdge:
+class Edge(Generic[Node]):
     cursor: str
-    node: Customer
+    node: Node
 
 
 @strawberry.type
-class CustomerConnection:
-    edges: list[CustomerEdge]
+class Connection(Generic[Node]):
+    """A page: named `CustomerConnection`, `OrderConnection` by strawberry."""
+
+    edges: list[Edge[Node]]
     page_info: PageInfo
 
     @strawberry.field
-    def nodes(self) -> list[Customer]:
+    def nodes(self) -> list[Node]:
         return [e.node for e in self.edges]
 
-    @classmethod
-    def of(cls, items: list[CustomerPublic], next_cursor: str | None) -> CustomerConnection:
-        edges = [
-            CustomerEdge(cursor=encode_cursor(c.created_at, c.id), node=Customer.of(c))
-            for c in items
-        ]
-        return cls(
-            edges=edges,
-            page_info=PageInfo(has_next_page=next_cursor is not None, end_cursor=next_cursor),
-        )
+
+def customer_page(items: list[CustomerPublic], next_cursor: str | None) -> Connection[Customer]:
+    edges = [Edge(cursor=encode_cursor(c.created_at, c.id), node=Customer.of(c)) for c in items]
+    return Connection(edges=edges, page_info=_page_info(next_cursor))
 
 
-@strawberry.type
-class OrderEdge:
-    cursor: str
-    node: Order
+def order_page(items: list[OrderPublic], next_cursor: str | None) -> Connection[Order]:
+    edges = [Edge(cursor=encode_cursor(o.ordered_at, o.id), node=Order.of(o)) for o in items]
+    return Connection(edges=edges, page_info=_page_info(next_cursor))
 
 
-@strawberry.type
-class OrderConnection:
-    edges: list[OrderEdge]
-    page_info: PageInfo
-
-    @strawberry.field
-    def nodes(self) -> list[Order]:
-        return [e.node for e in self.edges]
-
-    @classmethod
-    def of(cls, items: list[OrderPublic], next_cursor: str | None) -> OrderConnection:
-        edges = [
-            OrderEdge(cursor=encode_cursor(o.ordered_at, o.id), node=Order.of(o)) for o in items
-        ]
-        return cls(
-            edges=edges,
-            page_info=PageInfo(has_next_page=next_cursor is not None, end_cursor=next_cursor),
-        )
+def _page_info(next_cursor: str | None) -> PageInfo:
+    return PageInfo(has_next_page=next_cursor is not None, end_cursor=next_cursor)

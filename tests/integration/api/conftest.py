@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import httpx
 import jwt
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from api.main import create_app
@@ -18,6 +19,7 @@ from devtools.keycloak_api import AdminApi, password_grant
 from duka.core.redaction import redact_path
 from duka.core.settings import Settings
 from duka.db.engine import Database
+from tests.support.bad_tokens import make_bad_tokens
 from tests.support.keycloak import Tokens, claims_of
 from tests.support.realm_keys import Mint, RealmKey, add_rsa_key, remove_key_provider
 
@@ -159,3 +161,27 @@ def impostor_token(keycloak: KeycloakServer, keycloak_admin: AdminApi) -> str:
     keycloak_admin.post("", realm)
     answer = password_grant(keycloak.issuer(IMPOSTOR_REALM), "admin", "admin-dev-password")
     return str(answer["access_token"])
+
+
+@pytest.fixture(scope="module")
+def bad_tokens(
+    tokens: Tokens, mint: Mint, impostor_token: str, keycloak: KeycloakServer
+) -> dict[str, str]:
+    """One forged or misused token per kind in tests/support/bad_tokens.py's BAD_TOKENS."""
+    return make_bad_tokens(tokens, mint, impostor_token, keycloak)
+
+
+@pytest.fixture(scope="module")
+def guarded_app(keycloak: KeycloakServer) -> FastAPI:
+    """An app with no database at all: a refusal that touched it would fail."""
+    return create_app(
+        Settings(environment="test", oidc_issuer=keycloak.issuer(), oidc_http_timeout_s=30)
+    )
+
+
+@pytest.fixture
+async def guarded(guarded_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the database-less app; requests carry the token each test gives."""
+    transport = httpx.ASGITransport(app=guarded_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://duka.test") as c:
+        yield c

@@ -7,46 +7,20 @@ database at all: a route that touched the database before checking the caller wo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from api.main import create_app
-from devtools.keycloak import KeycloakServer
-from duka.core.settings import Settings
 from tests.support.api_routes import ALL_API_ROUTES, API_ROUTES, ApiRoute
-from tests.support.bad_tokens import BAD_TOKENS, make_bad_tokens
+from tests.support.bad_tokens import BAD_TOKENS
 from tests.support.keycloak import Tokens, claims_of
 from tests.support.realm_keys import Mint
 
 pytestmark = pytest.mark.anyio
 
 ClientAs = Callable[[str | None], httpx.AsyncClient]
-
-
-@pytest.fixture(scope="module")
-def bad_tokens(
-    tokens: Tokens, mint: Mint, impostor_token: str, keycloak: KeycloakServer
-) -> dict[str, str]:
-    return make_bad_tokens(tokens, mint, impostor_token, keycloak)
-
-
-@pytest.fixture(scope="module")
-def guarded_app(keycloak: KeycloakServer) -> FastAPI:
-    return create_app(
-        Settings(environment="test", oidc_issuer=keycloak.issuer(), oidc_http_timeout_s=30)
-    )
-
-
-@pytest.fixture
-async def guarded(guarded_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the database-less app; requests carry the token each test gives."""
-    transport = httpx.ASGITransport(app=guarded_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://duka.test") as c:
-        yield c
 
 
 async def send(c: httpx.AsyncClient, route: ApiRoute, token: str | None) -> httpx.Response:

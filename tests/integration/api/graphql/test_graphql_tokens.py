@@ -3,17 +3,10 @@ REST's challenge, before any GraphQL runs; a valid token without the role is FOR
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from api.main import create_app
-from devtools.keycloak import KeycloakServer
-from duka.core.settings import Settings
-from tests.support.bad_tokens import BAD_TOKENS, make_bad_tokens
-from tests.support.keycloak import Tokens
+from tests.support.bad_tokens import BAD_TOKENS
 from tests.support.realm_keys import Mint
 
 pytestmark = pytest.mark.anyio
@@ -23,28 +16,6 @@ QUERIES = {
     "mutation": 'mutation { deleteCustomer(id: "00000000-0000-4000-8000-000000000000") '
     "{ __typename } }",
 }
-
-
-@pytest.fixture(scope="module")
-def bad_tokens(
-    tokens: Tokens, mint: Mint, impostor_token: str, keycloak: KeycloakServer
-) -> dict[str, str]:
-    return make_bad_tokens(tokens, mint, impostor_token, keycloak)
-
-
-@pytest.fixture(scope="module")
-def guarded_app(keycloak: KeycloakServer) -> FastAPI:
-    # No database at all: a refusal that touched it would fail.
-    return create_app(
-        Settings(environment="test", oidc_issuer=keycloak.issuer(), oidc_http_timeout_s=30)
-    )
-
-
-@pytest.fixture
-async def guarded(guarded_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=guarded_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://duka.test") as c:
-        yield c
 
 
 async def send(c: httpx.AsyncClient, kind: str, token: str | None) -> httpx.Response:
