@@ -48,7 +48,7 @@ async def test_customer_create_read_update_delete(gql: Gql, client: httpx.AsyncC
     )
     assert deleted["data"]["deleteCustomer"]["deletedId"] == customer["id"]
     gone = await gql("query($id: UUID) { customer(id: $id) { id } }", {"id": customer["id"]})
-    assert gone["data"] is None
+    assert gone["data"] == {"customer": None}
     assert codes(gone) == ["NOT_FOUND"]
 
 
