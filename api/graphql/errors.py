@@ -31,6 +31,7 @@ from duka.core.errors import (
     ServiceUnavailableError,
     ValidationFailedError,
 )
+from duka.db.errors import is_database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ CODES: frozenset[str] = frozenset(Code.__args__)  # type: ignore[attr-defined]
 
 INTERNAL_MESSAGE = "Internal error; it was logged, and no internals are shown."
 UNAVAILABLE_MESSAGE = "A dependency is unavailable; try again shortly."
+# As REST's 503 for a lost database (api/core/problems.py).
+DATABASE_RETRY_AFTER_S = 5
 
 # Field names the domain reports (REST's) that GraphQL names otherwise.
 _RENAMED = {"header.Idempotency-Key": "idempotencyKey", "cursor": "after"}
@@ -105,6 +108,8 @@ def _extensions(exc: BaseException, code: Code) -> dict[str, Any]:
     extensions: dict[str, Any] = {"code": code}
     if isinstance(exc, RateLimitedError | ServiceUnavailableError):
         extensions["retryAfter"] = exc.retry_after_s
+    elif is_database_unavailable(exc):
+        extensions["retryAfter"] = DATABASE_RETRY_AFTER_S
     if isinstance(exc, ValidationFailedError | ValidationError):
         extensions["fields"] = [
             {"field": e.field, "message": e.message, "code": e.code}
@@ -117,7 +122,7 @@ def _extensions(exc: BaseException, code: Code) -> dict[str, Any]:
 
 
 def _message(exc: BaseException, code: Code) -> str:
-    if isinstance(exc, ServiceUnavailableError):
+    if isinstance(exc, ServiceUnavailableError) or is_database_unavailable(exc):
         return UNAVAILABLE_MESSAGE
     if isinstance(exc, DomainError):
         return exc.detail
@@ -146,7 +151,9 @@ def format_error(error: GraphQLError) -> GraphQLError:
             extensions=extensions,
         )
     code = code_of(original)
-    if code == "INTERNAL":
+    if is_database_unavailable(original):
+        log.warning("database unavailable: %s", type(original).__name__)
+    elif code == "INTERNAL":
         log.error("GraphQL resolver failed at %s", error.path, exc_info=original)
     return GraphQLError(
         _message(original, code),

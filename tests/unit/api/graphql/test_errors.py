@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 import pytest
 from graphql import GraphQLError
 from pydantic import BaseModel, ValidationError
@@ -115,6 +116,13 @@ def test_an_unavailable_database_shows_no_internals() -> None:
     assert "10.0.0.3" not in out.message
     assert out.extensions is not None
     assert out.extensions["code"] == "INTERNAL"
+
+
+def test_a_lost_database_is_internal_with_a_retry_and_no_text() -> None:
+    lost = psycopg.OperationalError("connection to 10.0.0.3 port 5432 refused")
+    out = format_error(_wrapped(lost))
+    assert out.extensions == {"code": "INTERNAL", "retryAfter": 5}
+    assert "10.0.0.3" not in out.message
 
 
 def test_validation_lists_each_field_with_its_index() -> None:
