@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from typing import Any, Literal
 
 from graphql import GraphQLError
 from pydantic import ValidationError
-from strawberry.extensions import SchemaExtension
 
 from duka.core.errors import (
     AuthenticationError,
@@ -163,14 +161,3 @@ def format_error(error: GraphQLError) -> GraphQLError:
         error.path,
         extensions=_extensions(original, code),
     )
-
-
-class DomainErrors(SchemaExtension):
-    """Formats every error of an operation through `format_error`, once it has run."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            result.errors = [format_error(e) for e in errors]

@@ -13,22 +13,24 @@ from functools import partial
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
     IntValueNode,
     ListValueNode,
-    OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
     ValueNode,
     VariableNode,
+    get_operation_ast,
 )
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -71,8 +73,10 @@ def _inputs(field: FieldNode, variables: Mapping[str, Any]) -> int:
 
 
 class _Estimate:
-    def __init__(self, context: ValidationContext, variables: Mapping[str, Any]) -> None:
-        self.context = context
+    def __init__(
+        self, fragments: Mapping[str, FragmentDefinitionNode], variables: Mapping[str, Any]
+    ) -> None:
+        self.fragments = fragments
         self.variables = variables
 
     def selections(self, node: SelectionSetNode | None, top: bool, seen: frozenset[str]) -> int:
@@ -84,7 +88,7 @@ class _Estimate:
                 total += self.selections(selection.selection_set, top, seen)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
-                fragment = self.context.get_fragment(name)
+                fragment = self.fragments.get(name)
                 if fragment is not None and name not in seen:  # cycles are refused anyway
                     total += self.selections(fragment.selection_set, top, seen | {name})
         return total
@@ -99,48 +103,59 @@ class _Estimate:
 
 
 def estimate_cost(
-    context: ValidationContext, operation: OperationDefinitionNode, variables: Mapping[str, Any]
+    document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any]
 ) -> int:
-    return _Estimate(context, variables).selections(operation.selection_set, True, frozenset())
+    """The cost of the operation `operation_name` (or the only one) of a valid document."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0  # graphql-core answers an unknown operation itself
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    return _Estimate(fragments, variables).selections(operation.selection_set, True, frozenset())
 
 
 class CostLimiter(SchemaExtension):
-    """Refuses operations whose estimated cost is over `max_cost` (with their variables)."""
+    """Refuses operations whose estimated cost is over `max_cost`, with their variables.
+
+    Checked once the document is valid and before anything runs, outside validation: the
+    cost depends on the variables, and validation results are cached per document.
+    """
 
     def __init__(self, max_cost: int) -> None:
         self.max_cost = max_cost
 
-    def on_operation(self) -> Iterator[None]:
-        variables = self.execution_context.variables or {}
-        max_cost = self.max_cost
-
-        class CostRule(ValidationRule):
-            def enter_operation_definition(
-                self, node: OperationDefinitionNode, *_args: object
-            ) -> None:
-                cost = estimate_cost(self.context, node, variables)
-                if cost > max_cost:
-                    self.report_error(
-                        GraphQLError(
-                            f"The operation's estimated cost {cost} is over the limit of "
-                            f"{max_cost}: ask for smaller pages (first) or fewer fields.",
-                            node,
-                            extensions={"limit": "cost", "cost": cost, "maxCost": max_cost},
-                        )
-                    )
-
-        self.execution_context.validation_rules = (
-            *self.execution_context.validation_rules,
-            CostRule,
-        )
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        assert ctx.graphql_document is not None
+        cost = estimate_cost(ctx.graphql_document, ctx.operation_name, ctx.variables or {})
+        if cost > self.max_cost:
+            raise GraphQLError(
+                f"The operation's estimated cost {cost} is over the limit of "
+                f"{self.max_cost}: ask for smaller pages (first) or fewer fields.",
+                extensions={"limit": "cost", "cost": cost, "maxCost": self.max_cost},
+            )
         yield
 
 
+# Parsed documents and validation results kept per worker: a client sends the same few
+# operations over and over, and validating one costs more than the rest of a request.
+CACHE_SIZE = 256
+
+
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Factories: strawberry makes each operation its own extension objects."""
+    """Factories: strawberry makes each operation its own extension objects.
+
+    The depth and alias rules are strawberry's, made once here: validation results are
+    cached by document *and rule classes*, which must therefore be the same every time.
+    """
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
     return [
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
-        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+        partial(ParserCache, maxsize=CACHE_SIZE),
+        partial(AddValidationRules, rules),
         partial(CostLimiter, settings.graphql_max_cost),
     ]
