@@ -104,3 +104,25 @@ async def test_introspection_follows_the_environment() -> None:
     assert prod.errors[0].extensions == {"code": "BAD_USER_INPUT"}
     forced = await run(query, environment="production", graphql_introspection=True)
     assert forced.errors is None
+
+
+async def test_a_cached_validation_never_skips_the_cost_of_new_variables() -> None:
+    schema = build_schema(Settings(environment="test", graphql_max_cost=100))
+    query = "query($n: Int!) { orders(first: $n) { nodes { id item amount } } }"
+    cheap = await schema.execute(query, variable_values={"n": 2})
+    assert cheap.errors
+    assert cheap.errors[0].extensions is not None
+    assert "limit" not in cheap.errors[0].extensions  # valid and cheap: it ran (no caller)
+    costly = await schema.execute(query, variable_values={"n": 200})
+    assert costly.errors
+    assert costly.errors[0].extensions is not None
+    assert costly.errors[0].extensions["limit"] == "cost"
+
+
+async def test_a_cached_document_is_still_refused_by_the_depth_limit() -> None:
+    schema = build_schema(Settings(environment="test", graphql_max_depth=3))
+    deep = "{ orders(first: 1) { nodes { customer { orders(first: 1) { id } } } } }"
+    for _ in range(2):
+        result = await schema.execute(deep)
+        assert result.errors
+        assert "depth" in result.errors[0].message
