@@ -5,7 +5,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= uv
 RUN := $(UV) run --frozen
 
-.PHONY: help uv sync tools keycloak dev test test-unit test-integration e2e lint lint-deploy deploy-tools format bench migrate clean-state image images
+.PHONY: help uv sync tools keycloak dev test test-unit test-integration e2e lint lint-deploy deploy-tools format bench migrate clean-state image images graphql-schema
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ format: sync ## apply ruff fixes and formatting
 
 bench: sync ## run the benchmarks (results go to bench/results/, summary to stdout)
 	@bash bench/run.sh
+
+graphql-schema: sync ## write the GraphQL SDL to api/graphql/schema.graphql (review the diff)
+	@$(RUN) python -m api.graphql.export_schema
 
 migrate: sync ## apply database migrations
 	@$(RUN) duka migrate

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,6 +25,7 @@ from duka.core.errors import (
     ValidationFailedError,
 )
 from duka.core.redaction import redact_path
+from duka.db.errors import is_database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +103,6 @@ def request_validation_errors(exc: RequestValidationError) -> list[FieldError]:
             field = "body"
         out.append(FieldError(field=field, message=message, code=code))
     return out
-
-
-def _is_database_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, psycopg.OperationalError | OSError)
 
 
 AUTH_REALM = "duka"
@@ -194,7 +187,7 @@ def install(app: FastAPI) -> None:
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if _is_database_unavailable(exc):
+        if is_database_unavailable(exc):
             log.warning("database unavailable: %s", type(exc).__name__)
             return problem_response(
                 request,

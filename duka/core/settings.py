@@ -250,6 +250,38 @@ class Settings(BaseSettings):
         "DUKA_WORKERS > 1 to keep serving meanwhile). Unset: never.",
     )
 
+    graphql_max_depth: int = Field(
+        default=8, ge=1, le=50, description="Deepest selection a GraphQL operation may nest."
+    )
+    graphql_max_aliases: int = Field(
+        default=20, ge=1, description="Most aliases one GraphQL operation may use."
+    )
+    graphql_max_tokens: int = Field(
+        default=2000,
+        ge=10,
+        description="Most tokens a GraphQL document may hold (checked "
+        "while parsing, so a huge document costs no more than this).",
+    )
+    graphql_max_cost: int = Field(
+        default=5000,
+        ge=1,
+        description="Most cost an operation may estimate: each field costs 1, times the "
+        "`first` of every list around it, and createOrders 1 per input (api/graphql/limits.py).",
+    )
+    graphql_max_batch: int = Field(
+        default=1000, ge=1, le=100_000, description="Most inputs one createOrders may carry."
+    )
+    graphql_introspection: bool | None = Field(
+        default=None,
+        description="Answer GraphQL introspection queries. Unset: on, except with "
+        "DUKA_ENVIRONMENT=production.",
+    )
+    graphql_ide: bool | None = Field(
+        default=None,
+        description="Serve the GraphiQL page at GET /graphql. Unset: on, except with "
+        "DUKA_ENVIRONMENT=production.",
+    )
+
     @field_validator("sms_template")
     @classmethod
     def _known_placeholders(cls, value: str) -> str:
@@ -290,6 +322,18 @@ class Settings(BaseSettings):
     def oidc_issuer_url(self) -> str:
         """The configured issuer, or the development Keycloak's realm."""
         return self.oidc_issuer or f"http://127.0.0.1:{self.oidc_dev_port}/realms/duka"
+
+    @property
+    def graphql_introspection_enabled(self) -> bool:
+        if self.graphql_introspection is not None:
+            return self.graphql_introspection
+        return self.environment != "production"
+
+    @property
+    def graphql_ide_enabled(self) -> bool:
+        if self.graphql_ide is not None:
+            return self.graphql_ide
+        return self.environment != "production"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, Protocol
 
 import httpx
+import jwt
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from api.main import create_app
+from devtools.keycloak import REALM_DIR, KeycloakServer
+from devtools.keycloak_api import AdminApi, password_grant
 from duka.core.redaction import redact_path
 from duka.core.settings import Settings
 from duka.db.engine import Database
+from tests.support.bad_tokens import make_bad_tokens
+from tests.support.keycloak import Tokens, claims_of
+from tests.support.realm_keys import Mint, RealmKey, add_rsa_key, remove_key_provider
 
-if TYPE_CHECKING:
-    from tests.support.keycloak import Tokens
+# Real-Keycloak fixtures for the token tests of REST (auth/) and GraphQL (graphql/): a
+# signing key of our own in the realm (to mint expired or not-yet-valid tokens that
+# Keycloak would never issue), and a second realm of the same server (real tokens from the
+# wrong issuer).
+IMPOSTOR_REALM = "duka-impostor"
 
 JsonObject = dict[str, Any]
 
@@ -109,3 +121,67 @@ def _check_problem(r: httpx.Response, status: int, slug: str) -> JsonObject:
 def problem() -> ProblemCheck:
     """Assert that a response is the RFC 9457 problem document given; return its body."""
     return _check_problem
+
+
+@pytest.fixture(scope="session")
+def minting_key(keycloak_admin: AdminApi) -> Iterator[RealmKey]:
+    # Lowest priority: published in the realm's JWKS, never used by Keycloak to sign.
+    key = add_rsa_key(keycloak_admin, "duka-tests-minting", priority=1)
+    yield key
+    remove_key_provider(keycloak_admin, key.component_id)
+
+
+@pytest.fixture(scope="session")
+def mint(minting_key: RealmKey, keycloak: KeycloakServer, tokens: Tokens) -> Mint:
+    """Sign claims with the realm's test key: a copy of the admin's real claims, changed by
+    keyword arguments (None removes a claim); `header=` adds header fields."""
+    template = claims_of(tokens.user("admin"))
+
+    def make(*, header: dict[str, Any] | None = None, **changes: Any) -> str:
+        now = int(time.time())
+        payload = template | {"iat": now, "exp": now + 300, "iss": keycloak.issuer()} | changes
+        payload = {k: v for k, v in payload.items() if v is not None}
+        return jwt.encode(
+            payload,
+            minting_key.private_key,
+            algorithm="RS256",
+            headers={"kid": minting_key.kid, "typ": "JWT", **(header or {})},
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def impostor_token(keycloak: KeycloakServer, keycloak_admin: AdminApi) -> str:
+    """A real admin token, with the API's audience and roles, from another realm."""
+    realm = json.loads((REALM_DIR / "duka-realm.json").read_text())
+    realm["realm"] = IMPOSTOR_REALM
+    realm["users"] = [u for u in realm["users"] if u["username"] == "admin"]
+    realm["clients"] = [c for c in realm["clients"] if c["clientId"] in {"duka-api", "duka-cli"}]
+    keycloak_admin.post("", realm)
+    answer = password_grant(keycloak.issuer(IMPOSTOR_REALM), "admin", "admin-dev-password")
+    return str(answer["access_token"])
+
+
+@pytest.fixture(scope="module")
+def bad_tokens(
+    tokens: Tokens, mint: Mint, impostor_token: str, keycloak: KeycloakServer
+) -> dict[str, str]:
+    """One forged or misused token per kind in tests/support/bad_tokens.py's BAD_TOKENS."""
+    return make_bad_tokens(tokens, mint, impostor_token, keycloak)
+
+
+@pytest.fixture(scope="module")
+def guarded_app(keycloak: KeycloakServer) -> FastAPI:
+    """An app with no database at all: a refusal that touched it would fail."""
+    return create_app(
+        Settings(environment="test", oidc_issuer=keycloak.issuer(), oidc_http_timeout_s=30)
+    )
+
+
+@pytest.fixture
+async def guarded(guarded_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the database-less app; requests carry the token each test gives."""
+    transport = httpx.ASGITransport(app=guarded_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://duka.test") as c:
+        yield c

@@ -13,12 +13,12 @@ from starlette.requests import Request
 from api.core.problems import (
     PROBLEM_JSON,
     _field_path,
-    _is_database_unavailable,
     problem_response,
     request_validation_errors,
 )
 from api.core.responses import problems
 from duka.core.errors import FieldError
+from duka.db.errors import is_database_unavailable
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_json_syntax_error_without_context_or_offset() -> None:
     ],
 )
 def test_database_outages_are_recognised(exc: BaseException) -> None:
-    assert _is_database_unavailable(exc)
+    assert is_database_unavailable(exc)
 
 
 @pytest.mark.parametrize(
@@ -112,7 +112,7 @@ def test_database_outages_are_recognised(exc: BaseException) -> None:
     ],
 )
 def test_other_errors_are_not_outages(exc: BaseException) -> None:
-    assert not _is_database_unavailable(exc)
+    assert not is_database_unavailable(exc)
 
 
 def request_for(path: str) -> Request:
