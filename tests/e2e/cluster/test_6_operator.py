@@ -40,6 +40,15 @@ def _secret(stack: Stack, name: str) -> dict[str, str] | None:
     return {k: base64.b64decode(v).decode() for k, v in data.items()}
 
 
+def _operator_view(stack: Stack, database_config: str) -> str:
+    """What the operator made of a DatabaseConfig: its status and the operator's last lines."""
+    status = stack.kubectl(
+        "get", "databaseconfig", database_config, "-o", "jsonpath={.status}", check=False
+    ).stdout
+    logs = stack.kubectl("logs", f"deployment/{RELEASE}-operator", "--tail=60", check=False).stdout
+    return f"status: {status}\noperator log:\n{logs}\n{stack.dump_on_failure()}"
+
+
 def _operator_on(stack: Stack) -> None:
     _apply(
         stack,
@@ -118,7 +127,10 @@ def test_keycloak_client_and_database_config_in_cluster(stack: Stack) -> None:
         "stringData": {"password": "duka-dev-password"},
     }
     _apply(stack, password, database_config)
-    wait_for(lambda: _secret(stack, "duka-e2e-db"), "database Secret", 300, 2)
+    try:
+        wait_for(lambda: _secret(stack, "duka-e2e-db"), "database Secret", 300, 2)
+    except AssertionError as missing:
+        raise AssertionError(f"{missing}\n{_operator_view(stack, 'duka-e2e-db')}") from None
     labels = {"app": CONSUMER, "duka.dev/database-config": "duka-e2e-db"}
     _apply(
         stack,
