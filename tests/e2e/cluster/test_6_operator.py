@@ -123,7 +123,11 @@ def test_keycloak_client_and_database_config_in_cluster(stack: Stack) -> None:
     password = {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": "duka-e2e-db-password"},
+        # The operator reads only Secrets that opt in with this label (docs/operator.md).
+        "metadata": {
+            "name": "duka-e2e-db-password",
+            "labels": {"duka.dev/readable-by-operator": "true"},
+        },
         "stringData": {"password": "duka-dev-password"},
     }
     _apply(stack, password, database_config)
