@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import psycopg
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
@@ -31,6 +33,7 @@ from duka.core import redaction
 from duka.core.settings import Settings, get_settings
 from duka.db.engine import Database, resolve_database_url
 from duka.limits.service import RateLimiter
+from duka.notifications.changes import Connect, NotificationChanges
 from duka.notifications.wakeup import SenderWakeups, notify_sender
 from duka.orders.customer_snapshots import CustomerSnapshots
 
@@ -52,6 +55,18 @@ class DukaAPI(FastAPI):
         return SecurityHeadersMiddleware(super().build_middleware_stack())
 
 
+def _listen_connect(db: Database) -> Connect:
+    """Connections for the subscriptions' LISTEN (one per worker, opened on first use)."""
+
+    async def connect() -> psycopg.AsyncConnection[Any]:
+        url = "postgresql://" + db.url.split("://", 1)[1]
+        return await psycopg.AsyncConnection.connect(
+            url, autocommit=True, application_name="duka-graphql-changes"
+        )
+
+    return connect
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.require_production_settings(database=True, oidc=True)
@@ -61,9 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if getattr(app.state, "db", None) is None:
             app.state.db = Database(await resolve_database_url(settings), settings)
         migration_head(app.state)
+        app.state.notification_changes = NotificationChanges(_listen_connect(app.state.db))
         try:
             yield
         finally:
+            await app.state.notification_changes.aclose()
             await app.state.sender_wakeups.aclose()
             await app.state.db.dispose()
 
@@ -76,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.db = None
+    app.state.notification_changes = None  # made by the lifespan, with the database
     app.state.settings = settings
     app.state.customer_snapshots = CustomerSnapshots()
     # Leases of rate-limit tokens, shared by the worker's requests (duka/limits/service.py).

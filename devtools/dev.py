@@ -85,6 +85,14 @@ def _keycloak_lines(settings: Settings, keycloak: KeycloakServer | None, base: s
     ]
 
 
+def _graphql_lines(settings: Settings, base: str) -> list[str]:
+    ws = "ws" + base.removeprefix("http")
+    lines = [f"  GraphQL      POST {base}/graphql  (subscriptions: {ws}/graphql)"]
+    if settings.graphql_ide_enabled:
+        lines.append(f"  GraphiQL     {base}/graphql  (CSP blocks it for now: docs/graphql.md)")
+    return lines
+
+
 def _run_stack(
     settings: Settings,
     keycloak: KeycloakServer | None,
@@ -130,6 +138,7 @@ def _run_stack(
                         f"  API          {base}/api/v1  (every route needs a bearer token)",
                         f"  API docs     {base}/docs  (Authorize: log in as a demo user)",
                         f"  OpenAPI      {base}/openapi.json",
+                        *_graphql_lines(settings, base),
                         f"  Health       {base}/healthz  {base}/readyz",
                         f"  PostgreSQL   {db_shown}",
                         *login,

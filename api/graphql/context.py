@@ -7,11 +7,12 @@ as REST answers it (401 problem document with `WWW-Authenticate`), not as a Grap
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 
-from fastapi import Request
+from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
@@ -73,6 +74,13 @@ class GraphQLContext(BaseContext):
         self.services = services
         self._principal = principal
         self.loaders = Loaders(services, principal) if principal is not None else None
+        # A WebSocket's close at its token's expiry (endpoint.py).
+        self.expiry: asyncio.Task[None] | None = None
+
+    def authenticate(self, principal: Principal) -> None:
+        """A WebSocket's caller, known once its connection_init is verified."""
+        self._principal = principal
+        self.loaders = Loaders(self.services, principal)
 
     @property
     def principal(self) -> Principal:
@@ -92,11 +100,13 @@ class GraphQLContext(BaseContext):
         return principal
 
 
-async def graphql_context(request: Request) -> GraphQLContext:
+async def graphql_context(request: HTTPConnection) -> GraphQLContext:
     """The FastAPI dependency strawberry's router builds each request's context with."""
     state = request.app.state
     settings: Settings = state.settings
-    principal = None if request.method == "GET" else await get_principal(request)
+    # GET serves the IDE page; a WebSocket authenticates in connection_init (endpoint.py).
+    http_post = request.scope["type"] == "http" and request.scope["method"] != "GET"
+    principal = await get_principal(request) if http_post else None  # type: ignore[arg-type]
     services = Services(
         customers=CustomerService(state.db, settings),
         orders=OrderService(

@@ -3,7 +3,8 @@ the extensions its settings choose (limits, introspection, error formatting)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from functools import partial
 from typing import Any
 
@@ -16,6 +17,7 @@ from api.graphql.errors import format_error
 from api.graphql.limits import CACHE_SIZE, limit_extensions
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
+from api.graphql.subscriptions import Subscription
 from duka.core.settings import Settings
 
 
@@ -29,6 +31,10 @@ class DukaSchema(strawberry.Schema):
             result.errors = [format_error(e) for e in result.errors]
         return result
 
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """A subscription's answers (over WebSockets), formatted as `execute`'s."""
+        return _formatted(await super().stream(*args, **kwargs))
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -36,6 +42,14 @@ class DukaSchema(strawberry.Schema):
         # not server faults; the unexpected are logged once with their stack by
         # api/graphql/errors.py.
         return
+
+
+async def _formatted(results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    async with aclosing(results):
+        async for result in results:
+            if isinstance(result, ExecutionResult) and result.errors:
+                result.errors = [format_error(e) for e in result.errors]
+            yield result
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -47,7 +61,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             extensions.append(DisableIntrospection)
         # After every extension that adds validation rules.
         extensions.append(partial(ValidationCache, maxsize=CACHE_SIZE))
-    return DukaSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return DukaSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
 
 
 def sdl() -> str:
