@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from duka.core.settings import MissingProductionSettingsError, Settings, get_settings
 from duka.db import migrate
@@ -31,12 +32,40 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings.require_production_settings(database=True, oidc=True)
     if settings.database_url is None:
         # Start the embedded server once here, not in every worker.
         _database_url(settings)
+    with _metrics(settings):
+        _run_uvicorn(settings, args)
+    return 0
+
+
+@contextmanager
+def _metrics(settings: Settings) -> Iterator[None]:
+    """With metrics on, this process (uvicorn's parent, or its only worker) owns the
+    multiprocess directory and serves the workers' sum on its own port."""
+    if not settings.metrics_enabled:
+        yield
+        return
+    from duka.metrics.multiprocess import multiprocess_directory, serve_metrics
+
+    with multiprocess_directory() as path:
+        server, _ = serve_metrics(settings.metrics_host, settings.metrics_port, path)
+        print(
+            f"[duka] metrics on http://{settings.metrics_host}:{server.server_port}/metrics",
+            file=sys.stderr,
+        )
+        try:
+            yield
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def _run_uvicorn(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
     uvicorn.run(
         "api.asgi:app",
         host=settings.host,
@@ -53,7 +82,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=settings.server_timeout_graceful_shutdown_s,
         limit_max_requests=settings.server_limit_max_requests,
     )
-    return 0
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
