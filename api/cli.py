@@ -48,19 +48,11 @@ def _metrics(settings: Settings) -> Iterator[None]:
     if not settings.metrics_enabled:
         yield
         return
-    from duka.metrics.multiprocess import multiprocess_directory, serve_metrics
+    from duka.metrics.multiprocess import metrics_server
 
-    with multiprocess_directory() as path:
-        server, _ = serve_metrics(settings.metrics_host, settings.metrics_port, path)
-        print(
-            f"[duka] metrics on http://{settings.metrics_host}:{server.server_port}/metrics",
-            file=sys.stderr,
-        )
-        try:
-            yield
-        finally:
-            server.shutdown()
-            server.server_close()
+    with metrics_server(settings.metrics_host, settings.metrics_port) as port:
+        print(f"[duka] metrics on http://{settings.metrics_host}:{port}/metrics", file=sys.stderr)
+        yield
 
 
 def _run_uvicorn(settings: Settings, args: argparse.Namespace) -> None:

@@ -50,7 +50,17 @@ POOL_WAITING = Gauge(
 
 def route_of(scope: Scope) -> str:
     """The matched route's template (`/api/v1/orders/{order_id}`), never the raw path: raw
-    paths would make one series per id. Starlette leaves the route in the scope."""
+    paths would make one series per id.
+
+    FastAPI (0.150) matches included routers level by level and leaves the router-local
+    route in `scope["route"]` (`/orders/{order_id}`); the full template is on the effective
+    route it records in its own scope entry, which is read first. tests/unit/api/core/
+    test_metrics.py pins both forms, so a FastAPI change shows there."""
+    fastapi_scope = scope.get("fastapi")
+    if isinstance(fastapi_scope, dict):
+        template = getattr(fastapi_scope.get("effective_route_context"), "path_format", None)
+        if isinstance(template, str) and template:
+            return template
     route = scope.get("route")
     if route is None:
         return UNMATCHED

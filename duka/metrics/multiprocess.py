@@ -102,3 +102,16 @@ def serve_metrics(host: str, port: int, path: Path) -> tuple[WSGIServer, Thread]
     server, thread = start_http_server(port, addr=host, registry=registry_for(path))
     log.info("metrics on http://%s:%d/metrics", host, server.server_port)
     return server, thread
+
+
+@contextmanager
+def metrics_server(host: str, port: int) -> Iterator[int]:
+    """A parent process's whole part: the fresh directory, the port serving its sum (the
+    bound port is yielded: 0 asks for any free one), both gone afterwards."""
+    with multiprocess_directory() as path:
+        server, _ = serve_metrics(host, port, path)
+        try:
+            yield server.server_port
+        finally:
+            server.shutdown()
+            server.server_close()

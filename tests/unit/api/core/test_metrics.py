@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from prometheus_client import REGISTRY
 
 from api.core.metrics import UNMATCHED, RequestMetricsMiddleware
@@ -30,6 +30,13 @@ def latency_count(route: str, method: str) -> float:
 
 def small_app() -> RequestMetricsMiddleware:
     app = FastAPI()
+    nested = APIRouter(prefix="/orders")
+
+    @nested.get("/{order_id}")
+    async def order(order_id: int) -> dict[str, int]:
+        return {"id": order_id}
+
+    app.include_router(nested, prefix="/api/v1")
 
     @app.get("/things/{thing_id}")
     async def thing(thing_id: int) -> dict[str, int]:
@@ -59,6 +66,15 @@ async def test_requests_are_labelled_by_route_template() -> None:
         )
         is None
     )
+
+
+async def test_included_routers_give_the_full_template() -> None:
+    app = small_app()
+    before = requests_of("/api/v1/orders/{order_id}", "GET", "200")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.get("/api/v1/orders/7")).status_code == 200
+    assert requests_of("/api/v1/orders/{order_id}", "GET", "200") == before + 1
+    assert requests_of("/orders/{order_id}", "GET", "200") == 0
 
 
 async def test_unmatched_paths_share_one_label() -> None:
