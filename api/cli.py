@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -50,9 +51,35 @@ def _metrics(settings: Settings) -> Iterator[None]:
         return
     from duka.metrics.multiprocess import metrics_server
 
-    with metrics_server(settings.metrics_host, settings.metrics_port) as port:
-        print(f"[duka] metrics on http://{settings.metrics_host}:{port}/metrics", file=sys.stderr)
-        yield
+    # uvicorn raises the SIGTERM/SIGINT it caught again once it has shut down, and the
+    # default action would end the process before the directory is removed: this handler
+    # turns it into an exception, and the signal is raised again after the cleanup.
+    previous = {signum: signal.signal(signum, _stopped_by) for signum in _STOP_SIGNALS}
+    try:
+        with metrics_server(settings.metrics_host, settings.metrics_port) as port:
+            print(
+                f"[duka] metrics on http://{settings.metrics_host}:{port}/metrics", file=sys.stderr
+            )
+            yield
+    except _StoppedBySignal as stopped:
+        signal.signal(stopped.signum, signal.SIG_DFL)
+        signal.raise_signal(stopped.signum)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class _StoppedBySignal(BaseException):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stopped_by(signum: int, frame: object) -> None:
+    raise _StoppedBySignal(signum)
 
 
 def _run_uvicorn(settings: Settings, args: argparse.Namespace) -> None:

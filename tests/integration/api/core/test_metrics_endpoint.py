@@ -1,4 +1,4 @@
-"""`duka serve` with metrics on: two uvicorn workers, real PostgreSQL, and the sum of both
+"""`duka serve` with metrics on (one worker, or two), real PostgreSQL, and the sum of the
 workers on the metrics port (never on the API's), after real traffic."""
 
 from __future__ import annotations
@@ -34,8 +34,10 @@ class Served:
     process: asyncio.subprocess.Process
 
 
-@pytest.fixture
-async def served(database_url: str, tmp_path: Path) -> AsyncIterator[Served]:
+@pytest.fixture(params=[1, 2], ids=["one-worker", "two-workers"])
+async def served(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Served]:
     port = free_port()
     env = {
         **os.environ,
@@ -43,7 +45,8 @@ async def served(database_url: str, tmp_path: Path) -> AsyncIterator[Served]:
         "DUKA_ENVIRONMENT": "test",
         "DUKA_DATABASE_URL": database_url,
         "DUKA_PORT": str(port),
-        "DUKA_WORKERS": "2",
+        # One worker runs in the parent itself; two are uvicorn's children.
+        "DUKA_WORKERS": str(request.param),
         "DUKA_METRICS_ENABLED": "true",
         "DUKA_METRICS_PORT": "0",
         "DUKA_METRICS_POOL_SAMPLE_S": "0.2",
@@ -123,7 +126,11 @@ async def test_the_metrics_port_shows_every_api_metric_after_traffic(served: Ser
         assert (await c.get(order, headers=needs_keys)).status_code == 503
         assert (await c.get("/no/such/path/1")).status_code == 404
         assert (await c.get("/no/such/path/2")).status_code == 404
-        report = {"id": "ATXid_metrics", "status": "Success", "phoneNumber": "+254711000001"}
+        report = {
+            "id": f"ATXid_{uuid.uuid4().hex}",
+            "status": "Success",
+            "phoneNumber": "+254711000001",
+        }
         r = await c.post(f"/api/v1/webhooks/africastalking/delivery/{SECRET}", data=report)
         assert r.status_code == 200, r.text
         # Never on the API's port.
