@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from duka.db.engine import Database
 
 UNMATCHED = "<unmatched>"
+# A client chooses the method: any other is counted as "other", so it cannot grow the series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 REQUESTS = Counter(
     "duka_http_requests",
@@ -91,7 +93,13 @@ class RequestMetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            self._record(route_of(scope), scope["method"], status, self._clock() - started)
+            method = scope["method"]
+            self._record(
+                route_of(scope),
+                method if method in METHODS else "other",
+                status,
+                self._clock() - started,
+            )
 
     def _record(self, route: str, method: str, status: int, seconds: float) -> None:
         key = (route, method, status)

@@ -101,3 +101,18 @@ def test_the_app_measures_only_when_enabled() -> None:
     off = create_app(Settings()).build_middleware_stack()
     assert isinstance(on, RequestMetricsMiddleware)
     assert not isinstance(off, RequestMetricsMiddleware)
+
+
+async def test_unknown_methods_share_one_label() -> None:
+    app = small_app()
+    before = requests_of(UNMATCHED, "other", "404") + requests_of(
+        "/things/{thing_id}", "other", "405"
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        await c.request("FROB", "/things/1")
+        await c.request("ZAP", "/things/2")
+    after = requests_of(UNMATCHED, "other", "404") + requests_of(
+        "/things/{thing_id}", "other", "405"
+    )
+    assert after == before + 2
+    assert requests_of("/things/{thing_id}", "FROB", "405") == 0
