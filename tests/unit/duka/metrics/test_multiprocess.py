@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from duka.metrics.multiprocess import (
     ENV,
@@ -62,3 +63,15 @@ def test_the_metrics_port_serves_the_sum(tmp_path: Path) -> None:
             server.shutdown()
             server.server_close()
     assert 'duka_test_things_total{kind="a"} 2.0' in text
+
+
+@pytest.mark.parametrize("entry", ["api.cli", "flows.__main__"])
+def test_parents_create_no_metric_before_the_directory_exists(entry: str) -> None:
+    # prometheus_client picks file-backed values only for metrics created after
+    # PROMETHEUS_MULTIPROC_DIR is set: the parents must not import a metrics module first.
+    script = (
+        f"import sys, {entry}\n"
+        "loaded = [m for m in sys.modules if m.endswith('.metrics') and m != 'duka.metrics']\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
