@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from duka.core.settings import MissingProductionSettingsError, Settings, get_settings
 from duka.db import migrate
@@ -31,12 +33,58 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings.require_production_settings(database=True, oidc=True)
     if settings.database_url is None:
         # Start the embedded server once here, not in every worker.
         _database_url(settings)
+    with _metrics(settings):
+        _run_uvicorn(settings, args)
+    return 0
+
+
+@contextmanager
+def _metrics(settings: Settings) -> Iterator[None]:
+    """With metrics on, this process (uvicorn's parent, or its only worker) owns the
+    multiprocess directory and serves the workers' sum on its own port."""
+    if not settings.metrics_enabled:
+        yield
+        return
+    from duka.metrics.multiprocess import metrics_server
+
+    # uvicorn raises the SIGTERM/SIGINT it caught again once it has shut down, and the
+    # default action would end the process before the directory is removed: this handler
+    # turns it into an exception, and the signal is raised again after the cleanup.
+    previous = {signum: signal.signal(signum, _stopped_by) for signum in _STOP_SIGNALS}
+    try:
+        with metrics_server(settings.metrics_host, settings.metrics_port) as port:
+            print(
+                f"[duka] metrics on http://{settings.metrics_host}:{port}/metrics", file=sys.stderr
+            )
+            yield
+    except _StoppedBySignal as stopped:
+        signal.signal(stopped.signum, signal.SIG_DFL)
+        signal.raise_signal(stopped.signum)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class _StoppedBySignal(BaseException):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stopped_by(signum: int, frame: object) -> None:
+    raise _StoppedBySignal(signum)
+
+
+def _run_uvicorn(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
     uvicorn.run(
         "api.asgi:app",
         host=settings.host,
@@ -53,7 +101,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=settings.server_timeout_graceful_shutdown_s,
         limit_max_requests=settings.server_limit_max_requests,
     )
-    return 0
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:

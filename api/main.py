@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -52,7 +53,23 @@ each field at fault in `errors`. POST routes accept an `Idempotency-Key` header.
 class DukaAPI(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's server-error middleware too, so that a 500 carries the headers.
-        return SecurityHeadersMiddleware(super().build_middleware_stack())
+        app: ASGIApp = SecurityHeadersMiddleware(super().build_middleware_stack())
+        if self.state.settings.metrics_enabled:
+            # Outermost: it sees every answer, the gates' 413/415 and the 500s included.
+            from api.core.metrics import RequestMetricsMiddleware
+
+            app = RequestMetricsMiddleware(app)
+        return app
+
+
+def _start_pool_sampler(app: FastAPI, settings: Settings) -> asyncio.Task[None] | None:
+    if not settings.metrics_enabled:
+        return None
+    from api.core.metrics import sample_pool_forever
+
+    return asyncio.get_running_loop().create_task(
+        sample_pool_forever(lambda: app.state.db, settings.metrics_pool_sample_s)
+    )
 
 
 def _listen_connect(db: Database) -> Connect:
@@ -77,9 +94,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.db = Database(await resolve_database_url(settings), settings)
         migration_head(app.state)
         app.state.notification_changes = NotificationChanges(_listen_connect(app.state.db))
+        sampler = _start_pool_sampler(app, settings)
         try:
             yield
         finally:
+            if sampler is not None:
+                sampler.cancel()
             await app.state.notification_changes.aclose()
             await app.state.sender_wakeups.aclose()
             await app.state.db.dispose()

@@ -9,9 +9,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flows.context import RunnerContext
+    from flows.settings import SmsFlowSettings
 
 
 def configure_logging(task_log_level: str, level: int = logging.INFO) -> None:
@@ -40,11 +47,45 @@ async def _run_forever() -> int:
         loop.add_signal_handler(signum, stop.set)
     runner = SmsRunner(ctx)
     print(f"[duka-flows] runner {runner.id} listening for new orders", file=sys.stderr, flush=True)
+    sampler = _start_outbox_sampler(ctx)
     try:
         await runner.run(stop)
     finally:
+        if sampler is not None:
+            sampler.cancel()
+            await asyncio.gather(sampler, return_exceptions=True)
         await ctx.aclose()
     return 0
+
+
+def _start_outbox_sampler(ctx: RunnerContext) -> asyncio.Task[None] | None:
+    if not ctx.settings.metrics_enabled:
+        return None
+    from flows.metrics import sample_outbox_forever
+
+    return asyncio.create_task(sample_outbox_forever(ctx.db, ctx.sms.outbox_sample_s))
+
+
+@contextmanager
+def _metrics(command: str, sms: SmsFlowSettings) -> Iterator[None]:
+    """The long-lived runner (or its supervisor, the parent of every runner process) owns
+    the multiprocess directory and serves the sum on DUKA_SMS_METRICS_PORT."""
+    from duka.core.settings import get_settings
+    from duka.metrics.multiprocess import ENV, metrics_server
+
+    settings = get_settings()
+    # A runner process started by the supervisor records into its parent's directory.
+    if command != "run" or not settings.metrics_enabled or ENV in os.environ:
+        yield
+        return
+
+    with metrics_server(settings.metrics_host, sms.metrics_port) as port:
+        print(
+            f"[duka-flows] metrics on http://{settings.metrics_host}:{port}/metrics",
+            file=sys.stderr,
+            flush=True,
+        )
+        yield
 
 
 async def _once(which: str) -> int:
@@ -80,12 +121,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("PREFECT_API_URL is not set (the Prefect server's API, e.g. .../api)")
     sms = get_sms_settings()
     configure_logging(sms.task_log_level)
-    if args.command == "run" and sms.processes > 1:
-        from flows.processes import supervise
+    with _metrics(args.command, sms):
+        if args.command == "run" and sms.processes > 1:
+            from flows.processes import supervise
 
-        return asyncio.run(supervise(sms.processes))
-    if args.command == "run":
-        return asyncio.run(_run_forever())
+            return asyncio.run(supervise(sms.processes))
+        if args.command == "run":
+            return asyncio.run(_run_forever())
     return asyncio.run(_once(args.command))
 
 

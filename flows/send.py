@@ -26,6 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from duka.notifications.outbox.claim import ClaimedSms
 from duka.notifications.sms.gateway import SendOutcome, SendResult, SmsGateway
+from flows import metrics
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,9 @@ async def attempt_send(ctx: SendContext, sms: ClaimedSms, attempt: int) -> Sent:
         raise TransientSendError(f"database unavailable: {type(exc).__name__}") from exc
     if started is None:
         raise ClaimLostError("the notification is no longer claimed by this run; not sent")
+    metrics.attempt_begun()
     result = await ctx.gateway.send(sms.recipient, sms.body, idempotency_key=f"{sms.id}:{started}")
+    metrics.send_ended(result, sms.body)
     error = describe(result)
     if result.outcome is SendOutcome.ACCEPTED:
         await ctx.outbox.accepted(sms.id, result.provider_message_id)

@@ -96,6 +96,21 @@ class SmsFlowSettings(BaseSettings):
         ),
     )
 
+    metrics_port: int = Field(
+        default=9465,
+        ge=0,
+        le=65535,
+        description="Metrics port of `python -m flows run` when DUKA_METRICS_ENABLED "
+        "(bound on DUKA_METRICS_HOST; 0: any free).",
+    )
+    outbox_sample_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="How often the runner samples the outbox depth and oldest pending age "
+        "for the metrics.",
+    )
+
     @model_validator(mode="after")
     def _idle_within_max(self) -> SmsFlowSettings:
         if self.session_idle_s > self.session_max_s:

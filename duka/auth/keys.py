@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import jwt
 
+from duka.auth import metrics
 from duka.core.errors import AuthenticationError, ServiceUnavailableError
 
 log = logging.getLogger(__name__)
@@ -199,10 +200,13 @@ class IssuerKeys:
                 keys = await self._fetch()
         except (httpx.HTTPError, ValueError, TimeoutError) as exc:
             log.warning("fetching the signing keys of %s failed: %s", self.issuer, exc or type(exc))
+            metrics.KEY_FETCH_ERROR.inc()
             return self._failed()
         except Exception:  # a background task has no caller to raise to
             log.exception("fetching the signing keys of %s failed", self.issuer)
+            metrics.KEY_FETCH_ERROR.inc()
             return self._failed()
+        metrics.KEY_FETCH_OK.inc()
         self._keys = keys
         self._fetched_at = self._clock()
         self._last_failed = False

@@ -22,8 +22,9 @@ from typing import Any
 import httpx
 import jwt
 
+from duka.auth import metrics
 from duka.auth.keys import ASYMMETRIC_ALGORITHMS, IssuerKeys, VerificationKey
-from duka.core.errors import AuthenticationError
+from duka.core.errors import AuthenticationError, ServiceUnavailableError
 from duka.core.settings import Settings
 
 # Keycloak writes typ "JWT" in the header and "Bearer" in the payload; RFC 9068 uses at+jwt.
@@ -108,6 +109,17 @@ class TokenVerifier:
         )
 
     async def verify(self, token: str) -> VerifiedToken:
+        try:
+            verified = await self._verify(token)
+        except AuthenticationError:
+            metrics.TOKEN_INVALID.inc()
+            raise
+        except ServiceUnavailableError:
+            metrics.TOKEN_UNAVAILABLE.inc()
+            raise
+        return verified
+
+    async def _verify(self, token: str) -> VerifiedToken:
         if len(token) > MAX_TOKEN_CHARS:
             raise AuthenticationError("The bearer token is too long.")
         remembered = self._remembered.get(token)
@@ -120,6 +132,7 @@ class TokenVerifier:
                 self._remembered.pop(token, None)
                 raise
             if key is remembered.key:
+                metrics.TOKEN_CACHED.inc()
                 return remembered.verified
         if remembered is not None:
             self._remembered.pop(token, None)
@@ -165,6 +178,7 @@ class TokenVerifier:
             claims=claims,
         )
         self._remember(token, verified, kid, alg, key)
+        metrics.TOKEN_VALID.inc()
         return verified
 
     def _remember(

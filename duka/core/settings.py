@@ -249,6 +249,26 @@ class Settings(BaseSettings):
         description="Requests after which a worker is replaced (bounds slow leaks; needs "
         "DUKA_WORKERS > 1 to keep serving meanwhile). Unset: never.",
     )
+    metrics_enabled: bool = Field(
+        default=False,
+        description="Serve Prometheus metrics on their own port (DUKA_METRICS_PORT for "
+        "`duka serve`, DUKA_SMS_METRICS_PORT for the runner), never on the API's port; "
+        "see docs/operations.md.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address the metrics port binds to (0.0.0.0 in a pod, so Prometheus "
+        "can scrape it).",
+    )
+    metrics_port: int = Field(
+        default=9464, ge=0, le=65535, description="Metrics port of `duka serve` (0: any free)."
+    )
+    metrics_pool_sample_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How often each API worker samples its database pool for the metrics.",
+    )
 
     graphql_max_depth: int = Field(
         default=8, ge=1, le=50, description="Deepest selection a GraphQL operation may nest."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from duka.db.engine import Database
 from duka.notifications.outbox.reports import ReportResult, store_report
+from duka.webhooks import metrics
 from duka.webhooks.schemas import DeliveryReportIn
 
 
@@ -17,7 +18,7 @@ class DeliveryReportService:
         self.db = db
 
     async def apply(self, report: DeliveryReportIn) -> ReportResult:
-        return await store_report(
+        result = await store_report(
             self.db,
             message_id=report.id,
             status=report.status,
@@ -26,3 +27,5 @@ class DeliveryReportService:
             failure_reason=report.failure_reason,
             retry_count=report.retry_count,
         )
+        metrics.report_received(report.status, result)
+        return result

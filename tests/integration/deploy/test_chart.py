@@ -189,6 +189,24 @@ def test_ingress_hpa_and_budget(render: Callable[[str], Rendered]) -> None:
     assert image == "ghcr.io/duka-dev/duka@sha256:" + "0" * 64
 
 
+def test_metrics_ports_stay_out_of_the_ingress_service(render: Callable[[str], Rendered]) -> None:
+    rendered = render("external-everything")
+    api_service = rendered.find("Service", "-api")
+    assert [p["name"] for p in api_service["spec"]["ports"]] == ["http"]
+    ingress_backend = rendered.find("Ingress")["spec"]["rules"][0]["http"]["paths"][0]
+    assert ingress_backend["backend"]["service"]["name"] == api_service["metadata"]["name"]
+    for component, port in (("api", 9464), ("flows", 9465)):
+        service = rendered.find("Service", f"-{component}-metrics")
+        assert service["spec"]["clusterIP"] == "None"
+        assert service["spec"]["ports"] == [
+            {"name": "metrics", "port": port, "targetPort": "metrics", "protocol": "TCP"}
+        ]
+        ports = pod_spec(rendered.find("Deployment", f"-{component}"))["containers"][0]["ports"]
+        assert {"name": "metrics", "containerPort": port, "protocol": "TCP"} in ports
+    scrape = rendered.find("NetworkPolicy", "-metrics")
+    assert scrape["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": "metrics"}]
+
+
 def secret_env(doc: Manifest) -> dict[str, dict[str, str]]:
     env = pod_spec(doc)["containers"][0].get("env") or []
     return {e["name"]: e["valueFrom"]["secretKeyRef"] for e in env if "valueFrom" in e}

@@ -1,0 +1,40 @@
+"""The outbox's depth for the metrics: rows waiting and in flight, the oldest pending age.
+
+Both counts and the minimum are served by the partial indexes of pending and in-flight rows
+(duka/notifications/models.py), so the sample costs the backlog's size in index entries,
+never the table's history; sent, delivered and failed rows are history, counted by the
+send and report counters instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from duka.db.engine import Database
+from duka.notifications.outbox.sql import PENDING, SENDING
+
+_DEPTH = text(
+    f"""
+    SELECT
+        (SELECT count(*) FROM notifications WHERE status = {PENDING}) AS pending,
+        (SELECT count(*) FROM notifications WHERE status = {SENDING}) AS sending,
+        COALESCE(EXTRACT(EPOCH FROM now() - (
+            SELECT min(created_at) FROM notifications WHERE status = {PENDING}
+        )), 0)::float8 AS oldest_pending_s
+    """  # noqa: S608
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxDepth:
+    pending: int
+    sending: int
+    oldest_pending_s: float
+
+
+async def outbox_depth(db: Database) -> OutboxDepth:
+    async with db.autocommit() as conn:
+        row = (await conn.execute(_DEPTH)).one()
+    return OutboxDepth(int(row.pending), int(row.sending), max(float(row.oldest_pending_s), 0.0))
