@@ -76,9 +76,8 @@ def _listen_connect(db: Database) -> Connect:
     """Connections for the subscriptions' LISTEN (one per worker, opened on first use)."""
 
     async def connect() -> psycopg.AsyncConnection[Any]:
-        url = "postgresql://" + db.url.split("://", 1)[1]
         return await psycopg.AsyncConnection.connect(
-            url, autocommit=True, application_name="duka-graphql-changes"
+            db.libpq_url, autocommit=True, application_name="duka-graphql-changes"
         )
 
     return connect

@@ -37,6 +37,8 @@ async def driver_of(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
 class Database:
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = settings.sqlalchemy_url(url)
+        # The libpq form of the same URL, for connections outside the pool (LISTEN).
+        self.libpq_url = "postgresql://" + self.url.split("://", 1)[1]
         self.engine: AsyncEngine = create_async_engine(
             self.url,
             pool_size=settings.db_pool_size,

@@ -45,3 +45,11 @@ async def test_database_engine_follows_the_settings() -> None:
         assert db.engine.dialect.driver == "psycopg"
     finally:
         await db.dispose()
+
+
+async def test_the_libpq_form_keeps_credentials_host_and_database() -> None:
+    db = Database("postgres://u:p%40ss@h:5432/db?sslmode=require", Settings())
+    try:
+        assert db.libpq_url == "postgresql://u:p%40ss@h:5432/db?sslmode=require"
+    finally:
+        await db.dispose()
