@@ -29,6 +29,7 @@ import httpx
 from sqlalchemy import text
 
 from bench.machine import load_average, machine_info
+from bench.servers import BENCH_LIMITS
 from bench.sms import cpu
 from bench.sms.report import markdown, percentiles
 from bench.sms.stack import Stack, start_stack
@@ -210,7 +211,11 @@ def log(message: str) -> None:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"machine": machine_info(), "args": vars(args), "phases": {}}
     stack = start_stack()
-    settings = Settings(database_url=stack.pg.url, environment="production")
+    # The same limits as the HTTP benchmarks: the orders it creates are never refused.
+    limits: dict[str, Any] = {
+        name.removeprefix("DUKA_").lower(): int(value) for name, value in BENCH_LIMITS.items()
+    }
+    settings = Settings(database_url=stack.pg.url, environment="production", **limits)
     db = Database(stack.pg.url, settings)
     phases = result["phases"]
     try:
