@@ -29,4 +29,4 @@ _many = (
     .select_from(func.generate_series(1, bindparam("count", type_=Integer())))
     .subquery("drawn")
 )
-NEXT_CODES: Select[tuple[str]] = select_(generated_code(_many.c.n)).order_by(_many.c.n)
+NEXT_CODES: Select[str] = select_(generated_code(_many.c.n)).order_by(_many.c.n)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from duka.core.types import Currency, CustomerCode, ItemName
 from duka.notifications.schemas import NotificationCustomerView, NotificationPublic
@@ -38,7 +39,7 @@ OrderedAt = Annotated[AwareDatetime, AfterValidator(_utc_in_range)]
 
 
 # The order the OpenAPI examples show: single creation's, and the first row of an upload's.
-ORDER_EXAMPLE: dict[str, object] = {
+ORDER_EXAMPLE: JsonDict = {
     "customer_code": "CUST-0001",
     "item": "Maize flour 2kg",
     "quantity": 2,
