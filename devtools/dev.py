@@ -18,6 +18,7 @@ from devtools.http_wait import NotReadyError, wait_for_http
 from devtools.keycloak import KeycloakServer
 from devtools.keycloak_api import AdminApi, dev_summary, ensure_docs_redirect
 from devtools.keycloak_dist import KeycloakError, progress
+from devtools.processes import stop_process
 from devtools.sms_stack import start_sms_stack
 from duka.core.settings import Settings, get_settings
 from duka.db import migrate
@@ -153,11 +154,7 @@ def _run_stack(
     except KeyboardInterrupt:
         return 0
     finally:
-        api.terminate()
-        try:
-            api.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            api.kill()
+        stop_process(api, grace_s=10)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

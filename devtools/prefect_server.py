@@ -20,6 +20,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from devtools.http_wait import NotReadyError, wait_for_http
+from devtools.processes import stop_process
 
 START_TIMEOUT_S = 180.0
 # Services a server only for runs started by clients does not need (no deployments, no
@@ -157,12 +158,7 @@ class PrefectServer:
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+            stop_process(process, grace_s=15, kill_wait_s=5)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from devtools.at_sandbox.config import DEFAULT_API_KEY
 from devtools.http_wait import wait_for_http
 from devtools.prefect_server import PrefectServer
+from devtools.processes import stop_process
 from duka.core.settings import Settings
 
 CALLBACK_PATH = "/api/v1/webhooks/africastalking/delivery"
@@ -139,11 +140,7 @@ class SmsStack:
         # The runner first: it finishes the sends it holds while the sandbox still answers.
         for process in reversed(self._processes):
             if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                stop_process(process, grace_s=20)
         self._processes.clear()
         if self.prefect is not None:
             self.prefect.stop()

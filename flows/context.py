@@ -46,8 +46,6 @@ class RunnerContext(LiveObject):
     settings: Settings
     sms: SmsFlowSettings
     db: Database
-    database_url: str
-    """libpq form, for the LISTEN connection."""
     outbox: Outbox
     gateway: SmsGateway
     lookup: SentLookup | None
@@ -79,7 +77,7 @@ class RunnerContext(LiveObject):
         pool = max(settings.db_pool_size, min(sms.concurrency, 50))
         db = Database(url, settings.model_copy(update={"db_pool_size": pool}))
         outbox = Outbox(db)
-        return cls(settings, sms, db, url, outbox, gateway, lookup, BatchedAttempts(outbox))
+        return cls(settings, sms, db, outbox, gateway, lookup, BatchedAttempts(outbox))
 
     async def aclose(self) -> None:
         if self.lookup is not None:

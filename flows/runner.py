@@ -44,7 +44,7 @@ class SmsRunner:
         self.ctx = ctx
         self.sms = ctx.sms
         self.id = runner_id or uuid.uuid4().hex[:12]
-        self.listener = WakeListener(ctx.database_url, self.wake)
+        self.listener = WakeListener(ctx.db.libpq_url, self.wake)
         self._wake = asyncio.Event()
         self._current: DispatchSession | None = None
         self._sessions: dict[str, tuple[DispatchSession, asyncio.Task[None]]] = {}
@@ -185,7 +185,7 @@ class SmsRunner:
         if work.needs_sweep:
             # One sweep per interval across all runners of this outbox: the key names both.
             slot = int(time.time() // sms.sweep_interval_s)
-            outbox = make_url(self.ctx.database_url)
+            outbox = make_url(self.ctx.db.libpq_url)
             scope = f"{outbox.host}:{outbox.port}/{outbox.database}"
             created = await self._create_run(
                 sweep_order_sms,

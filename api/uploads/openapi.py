@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from duka.orders.schemas import ORDER_EXAMPLE
 from duka.uploads.exceptions import MAX_LISTED_ERRORS
 
 COMMON = f"""
@@ -56,14 +57,7 @@ CUSTOMERS_JSON: list[dict[str, Any]] = [
     {"name": "Otieno Omondi", "phone": "+254722000111"},
 ]
 ORDERS_JSON: list[dict[str, Any]] = [
-    {
-        "customer_code": "CUST-0001",
-        "item": "Maize flour 2kg",
-        "quantity": 2,
-        "amount": "1250.00",
-        "currency": "KES",
-        "ordered_at": "2026-11-26T14:05:00+03:00",
-    },
+    ORDER_EXAMPLE,
     {"customer_code": "CUST-0001", "item": "Sugar, 1kg", "amount": "180"},
 ]
 

@@ -81,15 +81,24 @@ def _same(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
-async def send_form(request: Request) -> Response:
-    """POST /version1/messaging, as the official SDK calls it."""
-    state = _state(request)
+async def _authorized_body(request: Request, state: SandboxState) -> bytes | Response:
+    """The body of a send, or AT's answer when it is too large (413) or the API key is
+    wrong (401); the size is checked before the key."""
     try:
         raw = await _read_body(request, state.config.max_body_bytes)
     except _TooLargeError:
         return _text("Request body too large", 413)
     if not _same(request.headers.get("apikey"), state.config.api_key):
         return _text(UNAUTHORIZED, 401)
+    return raw
+
+
+async def send_form(request: Request) -> Response:
+    """POST /version1/messaging, as the official SDK calls it."""
+    state = _state(request)
+    raw = await _authorized_body(request, state)
+    if isinstance(raw, Response):
+        return raw
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/x-www-form-urlencoded"):
         return _text("Request content type must be application/x-www-form-urlencoded", 415)
@@ -106,12 +115,9 @@ async def send_form(request: Request) -> Response:
 async def send_bulk(request: Request) -> Response:
     """POST /version1/messaging/bulk with a JSON body."""
     state = _state(request)
-    try:
-        raw = await _read_body(request, state.config.max_body_bytes)
-    except _TooLargeError:
-        return _text("Request body too large", 413)
-    if not _same(request.headers.get("apikey"), state.config.api_key):
-        return _text(UNAUTHORIZED, 401)
+    raw = await _authorized_body(request, state)
+    if isinstance(raw, Response):
+        return raw
     if not request.headers.get("content-type", "").startswith("application/json"):
         return _text("Request content type must be application/json", 415)
     try:

@@ -6,17 +6,17 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, literal_column, select, update
+from sqlalchemy import Select, delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnElement
 
 from duka.auth.principal import Principal
 from duka.core.errors import FieldError, ValidationFailedError
 from duka.core.pagination import after_cursor, page_of
 from duka.core.settings import Settings
 from duka.core.visibility import code_visible_sql
+from duka.customers.codes import GENERATED_CODE
 from duka.customers.exceptions import (
     CustomerCodeTakenError,
     CustomerHasOrdersError,
@@ -37,12 +37,6 @@ from duka.orders.models import Order
 
 _c = Customer.__table__.c
 _COLUMNS = (_c.id, _c.code, _c.name, _c.phone, _c.created_at, _c.updated_at)
-# Six digits at least, more once the sequence passes 999,999 (lpad alone would cut them
-# off and repeat earlier codes); the sequence is drawn once, in the scalar subquery.
-_GENERATED_CODE: ColumnElement[str] = literal_column(
-    "(SELECT 'CUST-' || CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END"
-    " FROM nextval('customer_code_seq') AS n)"
-)
 # A generated code can collide with one a client chose earlier; try the next number.
 _GENERATION_ATTEMPTS = 20
 
@@ -92,7 +86,7 @@ class CustomerService:
             stmt = (
                 insert(Customer)
                 .values(
-                    code=data.code if data.code is not None else _GENERATED_CODE,
+                    code=data.code if data.code is not None else GENERATED_CODE,
                     name=data.name,
                     phone=phone,
                 )

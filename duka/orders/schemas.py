@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from duka.core.types import Currency, CustomerCode, ItemName
 from duka.notifications.schemas import NotificationCustomerView, NotificationPublic
@@ -37,22 +38,19 @@ Amount = Annotated[
 OrderedAt = Annotated[AwareDatetime, AfterValidator(_utc_in_range)]
 
 
+# The order the OpenAPI examples show: single creation's, and the first row of an upload's.
+ORDER_EXAMPLE: JsonDict = {
+    "customer_code": "CUST-0001",
+    "item": "Maize flour 2kg",
+    "quantity": 2,
+    "amount": "1250.00",
+    "currency": "KES",
+    "ordered_at": "2026-11-26T14:05:00+03:00",
+}
+
+
 class OrderCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "customer_code": "CUST-0001",
-                    "item": "Maize flour 2kg",
-                    "quantity": 2,
-                    "amount": "1250.00",
-                    "currency": "KES",
-                    "ordered_at": "2026-11-26T14:05:00+03:00",
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ORDER_EXAMPLE]})
 
     customer_id: uuid.UUID | None = Field(default=None, description="Give this or customer_code.")
     customer_code: CustomerCode | None = Field(default=None, description="Or the customer's code.")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from psycopg import postgres, pq, sql
 from psycopg.adapt import Buffer, Dumper
-from sqlalchemy import text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duka.db.engine import driver_of
@@ -48,9 +48,7 @@ async def allow_bulk_statements(conn: AsyncConnection, configured_ms: int, bulk_
     lower it; 0 means no limit). A COPY lasts as long as its rows take to stream, and one
     upload may hold 200,000 rows: the per-statement limit is meant for single requests."""
     if configured_ms > 0 and (bulk_ms == 0 or configured_ms < bulk_ms):
-        await conn.execute(
-            text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(bulk_ms)}
-        )
+        await conn.execute(select(func.set_config("statement_timeout", str(bulk_ms), True)))
 
 
 async def copy_rows(

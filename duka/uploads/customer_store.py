@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 
 import psycopg
-from sqlalchemy import String, any_, bindparam, func, select, text
+from sqlalchemy import String, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duka.core.errors import FieldError
+from duka.customers.codes import NEXT_CODES
 from duka.customers.exceptions import CustomerCodeTakenError
 from duka.customers.models import Customer
 from duka.uploads.copy import copy_rows
@@ -18,15 +19,6 @@ from duka.uploads.exceptions import RowErrors, UploadCodeRaceError
 
 _c = Customer.__table__.c
 
-# The single-create format (CUST-000042), drawn from the same sequence; numbers past six
-# digits are written in full rather than cut to six.
-_NEXT_CODES = text(
-    """
-    SELECT 'CUST-' || CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END
-    FROM (SELECT nextval('customer_code_seq') AS n FROM generate_series(1, :count)) AS drawn
-    ORDER BY n
-    """
-)
 # Generated numbers can meet codes that clients chose; each round draws what is missing.
 _GENERATION_ROUNDS = 20
 
@@ -50,7 +42,7 @@ async def _generated_codes(
         rounds += 1
         if rounds > _GENERATION_ROUNDS:
             raise CustomerCodeTakenError("(generated)")
-        drawn = list((await conn.execute(_NEXT_CODES, {"count": count - len(codes)})).scalars())
+        drawn = list((await conn.execute(NEXT_CODES, {"count": count - len(codes)})).scalars())
         clash = await _taken(conn, [code.lower() for code in drawn])
         codes += [c for c in drawn if c.lower() not in clash and c.lower() not in reserved]
     return codes
