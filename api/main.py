@@ -35,6 +35,7 @@ from duka.core.settings import Settings, get_settings
 from duka.db.engine import Database, resolve_database_url
 from duka.limits.service import RateLimiter
 from duka.notifications.changes import Connect, NotificationChanges
+from duka.notifications.template import check_template_length
 from duka.notifications.wakeup import SenderWakeups, notify_sender
 from duka.orders.customer_snapshots import CustomerSnapshots
 
@@ -86,6 +87,8 @@ def _listen_connect(db: Database) -> Connect:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.require_production_settings(database=True, oidc=True)
+    # Logged once per process: each segment of every order SMS is billed.
+    check_template_length(settings.sms_template, settings.zone)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
