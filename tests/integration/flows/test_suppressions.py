@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from pydantic import SecretStr
 from sqlalchemy import text
 
@@ -45,6 +46,11 @@ async def notification_of(db: Database, order_id: object) -> tuple[str, int, str
     return found.status, found.attempts, found.last_error
 
 
+def blacklisted_counted() -> float:
+    labels = {"source": "blacklisted"}
+    return REGISTRY.get_sample_value("duka_sms_suppressions_total", labels) or 0.0
+
+
 async def suppressed_numbers(api: httpx.AsyncClient) -> dict[str, str]:
     answer = await api.get(SUPPRESSIONS)
     assert answer.status_code == 200, answer.text
@@ -72,6 +78,7 @@ async def test_blacklisted_and_opted_out_numbers_are_suppressed_until_an_admin_c
         )
         with SandboxServer(config) as sandbox:
             settings = settings_for(database_url, sandbox)
+            counted = blacklisted_counted()
             # AT has the first number on its blacklist; Duka does not know yet.
             sandbox.state.blacklist.add(blacklisted_phone)
             async with running_runner(settings), api_client(settings, db) as api:
@@ -81,6 +88,7 @@ async def test_blacklisted_and_opted_out_numbers_are_suppressed_until_an_admin_c
                     return (await notification_of(db, first))[0] == "failed"
 
                 await wait_until(refused, 60, "the blacklisted send to fail")
+                assert blacklisted_counted() == counted + 1
                 _, attempts, error = await notification_of(db, first)
                 assert (attempts, (error or "").split(":")[0]) == (1, "UserInBlacklist")
                 assert await suppressed_numbers(api) == {blacklisted_phone: "blacklisted"}
@@ -121,6 +129,28 @@ async def test_blacklisted_and_opted_out_numbers_are_suppressed_until_an_admin_c
                     return found == ["delivered", "delivered"]
 
                 await wait_until(delivered, 60, "the cleared numbers' SMS to be delivered")
+                # What AT billed is on the notification, as REST and GraphQL answer it.
+                shown = (await api.get(f"/api/v1/orders/{after[0]}")).json()["notification"]
+                assert (
+                    shown["encoding"],
+                    shown["segments"],
+                    shown["cost_amount"],
+                    shown["cost_currency"],
+                ) == ("GSM-7", 1, "0.8000", "KES")
+                graphql = await api.post(
+                    "/graphql",
+                    json={
+                        "query": "query($id: UUID!) { order(id: $id) { notification "
+                        "{ status encoding segments cost { amount currency } } } }",
+                        "variables": {"id": str(after[1])},
+                    },
+                )
+                assert graphql.json()["data"]["order"]["notification"] == {
+                    "status": "DELIVERED",
+                    "encoding": "GSM7",
+                    "segments": 1,
+                    "cost": {"amount": "0.8000", "currency": "KES"},
+                }, graphql.text
 
             # Nothing was sent while they were suppressed: one SMS each, after the clearing.
             assert inbox_counts(sandbox) == {blacklisted_phone: 1, opted_out_phone: 1}

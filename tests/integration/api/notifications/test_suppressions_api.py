@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
 from api.main import create_app
@@ -23,6 +24,11 @@ OPT_OUT = "/api/v1/webhooks/africastalking/opt-out"
 SUPPRESSIONS = "/api/v1/sms-suppressions"
 JsonObject = dict[str, Any]
 ClientAs = Callable[[str | None], httpx.AsyncClient]
+
+
+def opt_outs_counted() -> float:
+    labels = {"source": "opt_out"}
+    return REGISTRY.get_sample_value("duka_sms_suppressions_total", labels) or 0.0
 
 
 def basic(password: str) -> dict[str, str]:
@@ -48,11 +54,13 @@ async def test_an_opt_out_suppresses_the_numbers_next_orders(
     customer = await new_customer()
     phone = customer["phone"]
     form = {"phoneNumber": phone, "senderId": "DUKA", "someFieldAtAdds": "x"}
+    counted = opt_outs_counted()
     first = await callback.post(OPT_OUT, data=form, headers=basic(SECRET))
     assert first.status_code == 200, first.text
     assert first.json() == {"result": "suppressed"}
     again = await callback.post(f"{OPT_OUT}/{SECRET}", data=form)
     assert again.json() == {"result": "already"}
+    assert opt_outs_counted() == counted + 1, "a repeated opt-out is not counted again"
 
     order = await new_order(customer["id"])
     assert order["notification"]["status"] == "suppressed"
