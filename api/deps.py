@@ -12,6 +12,7 @@ from duka.core.settings import Settings
 from duka.customers.service import CustomerService
 from duka.db.engine import Database
 from duka.notifications.service import NotificationService
+from duka.notifications.suppressions.service import SuppressionService
 from duka.orders.service import OrderService
 from duka.uploads.service import UploadService
 from duka.webhooks.service import DeliveryReportService
@@ -69,11 +70,16 @@ async def get_report_service(db: DatabaseDep) -> DeliveryReportService:
     return DeliveryReportService(db)
 
 
+async def get_suppression_service(db: DatabaseDep) -> SuppressionService:
+    return SuppressionService(db)
+
+
 CustomerServiceDep = Annotated[CustomerService, Depends(get_customer_service)]
 OrderServiceDep = Annotated[OrderService, Depends(get_order_service)]
 NotificationServiceDep = Annotated[NotificationService, Depends(get_notification_service)]
 UploadServiceDep = Annotated[UploadService, Depends(get_upload_service)]
 ReportServiceDep = Annotated[DeliveryReportService, Depends(get_report_service)]
+SuppressionServiceDep = Annotated[SuppressionService, Depends(get_suppression_service)]
 
 IDEMPOTENCY_KEY_DESCRIPTION = (
     "Optional. A retried request with the same key (and the same body) returns the "

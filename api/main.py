@@ -26,15 +26,17 @@ from api.health.router import migration_head
 from api.health.router import router as health_router
 from api.notifications.router import router as notifications_router
 from api.orders.router import router as orders_router
+from api.suppressions.router import router as suppressions_router
 from api.uploads.router import router as uploads_router
 from api.webhooks.router import PREFIX as WEBHOOKS_PREFIX
-from api.webhooks.router import REDACTED_SEGMENT_AFTER
+from api.webhooks.router import REDACTED_OPT_OUT_SEGMENT_AFTER, REDACTED_SEGMENT_AFTER
 from api.webhooks.router import router as webhooks_router
 from duka.core import redaction
 from duka.core.settings import Settings, get_settings
 from duka.db.engine import Database, resolve_database_url
 from duka.limits.service import RateLimiter
 from duka.notifications.changes import Connect, NotificationChanges
+from duka.notifications.template import check_template_length
 from duka.notifications.wakeup import SenderWakeups, notify_sender
 from duka.orders.customer_snapshots import CustomerSnapshots
 
@@ -86,6 +88,8 @@ def _listen_connect(db: Database) -> Connect:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.require_production_settings(database=True, oidc=True)
+    # Logged once per process: each segment of every order SMS is billed.
+    check_template_length(settings.sms_template, settings.zone)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -125,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     # The callback secret may be a path segment: no log line or problem document shows it.
     redaction.register_secret_segment(f"{API_PREFIX}{REDACTED_SEGMENT_AFTER}")
+    redaction.register_secret_segment(f"{API_PREFIX}{REDACTED_OPT_OUT_SEGMENT_AFTER}")
     redaction.install_log_filter()
 
     # Each domain router straight under /api/v1: FastAPI matches included routers level by
@@ -136,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         customers_router,
         uploads_router,
         notifications_router,
+        suppressions_router,
         webhooks_router,
     ):
         app.include_router(router, prefix=API_PREFIX)

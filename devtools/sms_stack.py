@@ -29,6 +29,7 @@ from devtools.processes import stop_process
 from duka.core.settings import Settings
 
 CALLBACK_PATH = "/api/v1/webhooks/africastalking/delivery"
+OPT_OUT_PATH = "/api/v1/webhooks/africastalking/opt-out"
 CALLBACK_USER = "africastalking"
 # Dev defaults the environment can override: the sandbox can be asked whether a message
 # arrived, so unknown outcomes settle in seconds instead of waiting for an operator.
@@ -57,10 +58,10 @@ class SmsStack:
         key = self.settings.at_api_key
         return key.get_secret_value() if key is not None else DEFAULT_API_KEY
 
-    def callback_url(self, with_secret: bool = True) -> str:
+    def callback_url(self, with_secret: bool = True, path: str = CALLBACK_PATH) -> str:
         parts = urlsplit(self.api_base_url)
         auth = f"{CALLBACK_USER}:{self.callback_secret}@" if with_secret else ""
-        return f"{parts.scheme}://{auth}{parts.netloc}{CALLBACK_PATH}"
+        return f"{parts.scheme}://{auth}{parts.netloc}{path}"
 
     def api_env(self) -> dict[str, str]:
         """What the API process needs: the secret the sandbox's callbacks carry (chosen on
@@ -94,6 +95,11 @@ class SmsStack:
             ("SMS inbox", f"{self.sandbox_url}/_sandbox/inbox.html"),
             ("AT sandbox", f"{self.sandbox_url}/version1/messaging (faults: /_sandbox/faults)"),
             ("DLR webhook", f"{self.callback_url(with_secret=False)} (basic auth)"),
+            (
+                "Opt-out hook",
+                f"{self.callback_url(with_secret=False, path=OPT_OUT_PATH)} (basic auth; "
+                f"opt a number out: POST {self.sandbox_url}/_sandbox/opt-out)",
+            ),
         ]
 
     def start(self) -> None:
@@ -119,6 +125,8 @@ class SmsStack:
                     self.api_key,
                     "--callback-url",
                     self.callback_url(),
+                    "--opt-out-url",
+                    self.callback_url(path=OPT_OUT_PATH),
                 ],
                 env=dict(os.environ),
             )

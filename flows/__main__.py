@@ -36,6 +36,7 @@ def configure_logging(task_log_level: str, level: int = logging.INFO) -> None:
 
 
 async def _run_forever() -> int:
+    from duka.notifications.template import check_template_length
     from flows.context import RunnerContext
     from flows.runner import SmsRunner
 
@@ -45,6 +46,8 @@ async def _run_forever() -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    # Logged once per runner: each segment of every order SMS is billed.
+    check_template_length(ctx.settings.sms_template, ctx.settings.zone)
     runner = SmsRunner(ctx)
     print(f"[duka-flows] runner {runner.id} listening for new orders", file=sys.stderr, flush=True)
     sampler = _start_outbox_sampler(ctx)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from duka.notifications.billing import Billing
 from duka.notifications.outbox.store import Acceptance, Begin, Outbox
 from flows.group_commit import GroupCommit
 
@@ -48,8 +49,10 @@ class BatchedAttempts:
         """The attempt's number, or None when the claim is no longer ours."""
         return await self.begins.submit((notification_id, token))
 
-    async def accepted(self, notification_id: uuid.UUID, message_id: str | None) -> bool:
-        return await self.acceptances.submit((notification_id, message_id))
+    async def accepted(
+        self, notification_id: uuid.UUID, message_id: str | None, billing: Billing | None = None
+    ) -> bool:
+        return await self.acceptances.submit((notification_id, message_id, billing))
 
     async def end_attempt(self, notification_id: uuid.UUID, token: uuid.UUID, error: str) -> None:
         await self.outbox.end_attempt(notification_id, token, error)
@@ -59,6 +62,11 @@ class BatchedAttempts:
 
     async def unknown(self, notification_id: uuid.UUID, token: uuid.UUID, error: str) -> None:
         await self.outbox.unknown(notification_id, token, error)
+
+    async def blocked(
+        self, notification_id: uuid.UUID, token: uuid.UUID, error: str, recipient: str
+    ) -> bool:
+        return await self.outbox.blocked(notification_id, token, error, recipient)
 
     async def _begin_many(self, begins: list[Begin]) -> Sequence[int | None]:
         return await self.outbox.begin_attempts(begins)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from decimal import Decimal, InvalidOperation
 
 from prometheus_client import Counter, Gauge, Histogram
 
 from duka.db.engine import Database
+from duka.notifications import billing
 from duka.notifications.outbox.depth import outbox_depth
 from duka.notifications.sms.gateway import SendResult
 from duka.notifications.sms.gsm import segment_info
@@ -51,19 +51,10 @@ OLDEST_PENDING = Gauge(
 
 
 def parse_cost(cost: str | None) -> tuple[str, float] | None:
-    """AT writes cost as "KES 0.8000" (currency, amount); anything else is not counted."""
-    if not cost:
-        return None
-    parts = cost.split()
-    if len(parts) != 2 or len(parts[0]) != 3 or not parts[0].isalpha():
-        return None
-    try:
-        amount = Decimal(parts[1])
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount < 0:
-        return None
-    return parts[0].upper(), float(amount)
+    """AT writes cost as "KES 0.8000" (currency, amount); anything else is not counted.
+    The same reading as the stored cost (duka/notifications/billing.py)."""
+    parsed = billing.parse_cost(cost)
+    return None if parsed is None else (parsed.currency, float(parsed.amount))
 
 
 def attempt_begun() -> None:

@@ -24,6 +24,7 @@ from prefect.runtime import task_run
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from duka.notifications.billing import Billing, billing_of
 from duka.notifications.outbox.claim import ClaimedSms
 from duka.notifications.sms.gateway import SendOutcome, SendResult, SmsGateway
 from flows import metrics
@@ -60,7 +61,9 @@ class AttemptStore(Protocol):
 
     async def begin_attempt(self, notification_id: uuid.UUID, token: uuid.UUID) -> int | None: ...
 
-    async def accepted(self, notification_id: uuid.UUID, message_id: str | None) -> bool: ...
+    async def accepted(
+        self, notification_id: uuid.UUID, message_id: str | None, billing: Billing | None = None
+    ) -> bool: ...
 
     async def end_attempt(
         self, notification_id: uuid.UUID, token: uuid.UUID, error: str
@@ -69,6 +72,10 @@ class AttemptStore(Protocol):
     async def failed(self, notification_id: uuid.UUID, token: uuid.UUID, error: str) -> None: ...
 
     async def unknown(self, notification_id: uuid.UUID, token: uuid.UUID, error: str) -> None: ...
+
+    async def blocked(
+        self, notification_id: uuid.UUID, token: uuid.UUID, error: str, recipient: str
+    ) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +108,8 @@ async def attempt_send(ctx: SendContext, sms: ClaimedSms, attempt: int) -> Sent:
     metrics.send_ended(result, sms.body)
     error = describe(result)
     if result.outcome is SendOutcome.ACCEPTED:
-        await ctx.outbox.accepted(sms.id, result.provider_message_id)
+        billing = billing_of(sms.body, result.cost)
+        await ctx.outbox.accepted(sms.id, result.provider_message_id, billing)
         return "sent"
     if result.outcome is SendOutcome.TRANSIENT:
         if final:
@@ -111,7 +119,11 @@ async def attempt_send(ctx: SendContext, sms: ClaimedSms, attempt: int) -> Sent:
             await ctx.outbox.end_attempt(sms.id, ctx.token, error)
         raise TransientSendError(error)
     if result.outcome is SendOutcome.PERMANENT:
-        await ctx.outbox.failed(sms.id, ctx.token, error)
+        if result.recipient_blocked:
+            # The customer opted out (AT: UserInBlacklist): later orders are not sent.
+            await ctx.outbox.blocked(sms.id, ctx.token, error, sms.recipient)
+        else:
+            await ctx.outbox.failed(sms.id, ctx.token, error)
         raise PermanentSendError(error)
     error = f"outcome unknown ({error}); awaiting evidence before any resend"
     await ctx.outbox.unknown(sms.id, ctx.token, error)

@@ -92,7 +92,7 @@ async def db(db_settings: Settings, database_url: str) -> AsyncIterator[Database
         await conn.execute(
             text(
                 "TRUNCATE customers, orders, notifications, idempotency_keys, "
-                "rate_limit_buckets CASCADE"
+                "rate_limit_buckets, sms_suppressions CASCADE"
             )
         )
         await conn.execute(text("ALTER SEQUENCE customer_code_seq RESTART"))

@@ -22,14 +22,28 @@ from duka.core.pagination import encode_cursor
 from duka.customers.schemas import CustomerPublic
 from duka.notifications.models import NotificationStatus as DomainNotificationStatus
 from duka.notifications.schemas import NotificationPublic
+from duka.notifications.sms.gsm import SmsEncoding as DomainSmsEncoding
 from duka.orders.schemas import OrderPublic
 
 Info = strawberry.Info[GraphQLContext, None]
 
 NotificationStatus = strawberry.enum(
     DomainNotificationStatus,
-    description="pending → sending → sent → delivered, or failed.",
+    description="pending → sending → sent → delivered, or failed; suppressed: the number "
+    "opted out, so the SMS was stored and never sent.",
 )
+SmsEncoding = strawberry.enum(
+    DomainSmsEncoding,
+    description="GSM7: the GSM 03.38 alphabet (160 characters a segment); UCS2: any other "
+    "character in the text (70 a segment).",
+)
+
+
+@strawberry.type(description="What Africa's Talking reported a send cost.")
+class SmsCost:
+    amount: Decimal = strawberry.field(description='e.g. 0.8000 (from "KES 0.8000").')
+    currency: str = strawberry.field(description="ISO 4217, e.g. KES.")
+
 
 # `Customer.orders(first:)` without `first`, and its ceiling (the connections' ceiling).
 NESTED_ORDERS_DEFAULT = 10
@@ -57,6 +71,24 @@ class Notification:
     def provider_message_id(self, info: Info) -> str | None:
         info.context.require_staff()
         return self.public.provider_message_id
+
+    @field("GSM-7 or UCS-2, recorded when AT accepted the SMS (staff only).")
+    def encoding(self, info: Info) -> SmsEncoding | None:  # type: ignore[valid-type]
+        info.context.require_staff()
+        return self.public.encoding
+
+    @field("SMS segments the text takes, each billed (staff only).")
+    def segments(self, info: Info) -> int | None:
+        info.context.require_staff()
+        return self.public.segments
+
+    @field("The cost AT reported for the send (staff only).")
+    def cost(self, info: Info) -> SmsCost | None:
+        info.context.require_staff()
+        n = self.public
+        if n.cost_amount is None or n.cost_currency is None:
+            return None
+        return SmsCost(amount=n.cost_amount, currency=n.cost_currency)
 
     @classmethod
     def of(cls, n: NotificationPublic) -> Notification:

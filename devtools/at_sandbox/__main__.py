@@ -24,6 +24,7 @@ def parse_args(argv: Sequence[str] | None = None) -> SandboxConfig:
     parser.add_argument("--username", help="accepted username (default sandbox)")
     parser.add_argument("--api-key", dest="api_key", help="accepted apiKey header value")
     parser.add_argument("--callback-url", dest="callback_url", help="delivery report URL")
+    parser.add_argument("--opt-out-url", dest="opt_out_url", help="opt-out notification URL")
     parser.add_argument(
         "--sender-id",
         dest="sender_ids",

@@ -1,6 +1,7 @@
-"""Sandbox controls under /_sandbox: faults (GET, POST to replace, DELETE to reset) and the
-inbox (JSON, HTML, DELETE to empty). Changes need a JSON body, which a foreign web page
-cannot send without a CORS preflight the sandbox never grants.
+"""Sandbox controls under /_sandbox: faults (GET, POST to replace, DELETE to reset), the
+inbox (JSON, HTML, DELETE to empty), and opt-outs (POST opt-out / opt-in, GET blacklist).
+Changes need a JSON body, which a foreign web page cannot send without a CORS preflight the
+sandbox never grants.
 
 DNS rebinding would get around that: a page from a name the attacker points at 127.0.0.1
 after it loaded is same-origin with the sandbox, and could read the inbox and set faults.
@@ -12,6 +13,7 @@ otherwise put messages in the inbox. Only /_sandbox/health answers any Host.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -101,6 +103,49 @@ async def clear_inbox(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def _number_of(request: Request) -> tuple[str, str | None] | Response:
+    """The control's JSON body: {"phoneNumber": "+254…", "senderId": "…"}, or an error."""
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return JSONResponse({"error": "send application/json"}, status_code=415)
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return JSONResponse({"error": "body is not JSON"}, status_code=400)
+    number = body.get("phoneNumber") if isinstance(body, dict) else None
+    sender = body.get("senderId") if isinstance(body, dict) else None
+    if not isinstance(number, str) or not number.startswith("+"):
+        return JSONResponse({"error": "phoneNumber must be an E.164 number"}, status_code=400)
+    if sender is not None and not isinstance(sender, str):
+        return JSONResponse({"error": "senderId must be a string"}, status_code=400)
+    return number, sender
+
+
+async def opt_out(request: Request) -> Response:
+    """The customer opts out: blacklisted, and the opt-out callback notified."""
+    parsed = await _number_of(request)
+    if isinstance(parsed, Response):
+        return parsed
+    number, sender = parsed
+    state = _state(request)
+    state.blacklist.add(number)
+    notified = await state.opt_outs.notify(number, sender)
+    return JSONResponse({"blacklisted": state.blacklist.numbers(), "notified": notified})
+
+
+async def opt_in(request: Request) -> Response:
+    """The customer opts back in: sends to the number are accepted again."""
+    parsed = await _number_of(request)
+    if isinstance(parsed, Response):
+        return parsed
+    state = _state(request)
+    removed = state.blacklist.remove(parsed[0])
+    return JSONResponse({"blacklisted": state.blacklist.numbers(), "removed": removed})
+
+
+async def get_blacklist(request: Request) -> Response:
+    return JSONResponse({"blacklisted": _state(request).blacklist.numbers()})
+
+
 def addressed_to_us(request: Request) -> bool:
     """`Host` names a loopback host with the port this request arrived on."""
     host = request.headers.get("host", "")
@@ -140,6 +185,9 @@ def admin_routes() -> list[Route]:
         ("/_sandbox/inbox", get_inbox, ["GET"]),
         ("/_sandbox/inbox", clear_inbox, ["DELETE"]),
         ("/_sandbox/inbox.html", get_inbox_html, ["GET"]),
+        ("/_sandbox/opt-out", opt_out, ["POST"]),
+        ("/_sandbox/opt-in", opt_in, ["POST"]),
+        ("/_sandbox/blacklist", get_blacklist, ["GET"]),
     ]
     return [
         Route(path, local_only(endpoint), methods=methods) for path, endpoint, methods in routes

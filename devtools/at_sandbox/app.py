@@ -140,7 +140,7 @@ async def _send(request: Request, state: SandboxState, parsed: SendRequest) -> R
     fault = faults.request_fault()
     if fault is not None and not faults.config.fault_after_record:
         return await _fail(request, faults, fault, answer=None)
-    outcome = decide(parsed, state.config, faults)
+    outcome = decide(parsed, state.config, faults, state.blacklist)
     for message in outcome.accepted:
         state.inbox.add(message)
     state.reporter.schedule(outcome.accepted)
@@ -182,6 +182,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await state.reporter.aclose()
+        await state.opt_outs.aclose()
 
     app = Starlette(
         routes=[

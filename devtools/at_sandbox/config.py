@@ -31,6 +31,9 @@ class SandboxConfig(BaseSettings):
     callback_url: str | None = Field(
         default=None, description="Where delivery reports are POSTed; unset sends none."
     )
+    opt_out_url: str | None = Field(
+        default=None, description="Where opt-out notifications are POSTed; unset sends none."
+    )
     inbox_limit: int = Field(
         default=100_000, ge=1, le=10_000_000, description="Oldest messages are dropped beyond."
     )

@@ -18,24 +18,37 @@ from devtools.at_sandbox.statuses import (
     FAILURE_REASONS,
     RECIPIENT_STATUS,
     REPORT_FINAL,
+    REPORT_INTERMEDIATE,
     REPORT_WITH_REASON,
 )
+
+_ANY_REPORT = REPORT_INTERMEDIATE | REPORT_FINAL
 
 RequestFault = Literal["error", "timeout", "disconnect", "bad_gateway", "gateway_timeout"]
 
 
 class ReportOverride(BaseModel):
-    """The final delivery report for one number."""
+    """The delivery reports for one number: the final one, and any others around it.
+
+    AT sends a report per status change, in no guaranteed order: `before` are sent ahead of
+    the final report (usually intermediate ones: Sent, Submitted, Buffered), `after` behind
+    it (a late intermediate report, or a second final one), each its own POST.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     status: str = "Success"
     failure_reason: str | None = Field(default=None, alias="failureReason")
+    before: tuple[str, ...] = Field(default=(), max_length=10)
+    after: tuple[str, ...] = Field(default=(), max_length=10)
 
     @model_validator(mode="after")
     def _consistent(self) -> ReportOverride:
         if self.status not in REPORT_FINAL:
             raise ValueError(f"status must be one of {sorted(REPORT_FINAL)}")
+        unknown = sorted(set(self.before + self.after) - _ANY_REPORT)
+        if unknown:
+            raise ValueError(f"before/after statuses must be among {sorted(_ANY_REPORT)}")
         if self.failure_reason is not None:
             if self.status not in REPORT_WITH_REASON:
                 raise ValueError("failureReason is only sent with Rejected or Failed")
@@ -144,6 +157,18 @@ class ReportPlan:
     status: str
     failure_reason: str | None
     duplicate: bool
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+
+    def sequence(self) -> list[tuple[str, str | None]]:
+        """Every report to send, in order: (status, failureReason)."""
+        statuses = [*self.before, self.status, *self.after]
+        return [(s, self.reason_for(s)) for s in statuses]
+
+    def reason_for(self, status: str) -> str | None:
+        if status not in REPORT_WITH_REASON:
+            return None
+        return self.failure_reason or "DeliveryFailure"
 
 
 class FaultInjector:
@@ -192,4 +217,10 @@ class FaultInjector:
         duplicate = self.config.duplicate_report_rate > 0 and (
             self._draw() < self.config.duplicate_report_rate
         )
-        return ReportPlan(status=status, failure_reason=reason, duplicate=duplicate)
+        return ReportPlan(
+            status=status,
+            failure_reason=reason,
+            duplicate=duplicate,
+            before=override.before if override else (),
+            after=override.after if override else (),
+        )

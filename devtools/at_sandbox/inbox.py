@@ -11,6 +11,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from devtools.at_sandbox.statuses import REPORT_FINAL
+
 
 @dataclass(slots=True)
 class InboxMessage:
@@ -60,7 +62,10 @@ class Inbox:
         with self._lock:
             message = self._messages.get(message_id)
             if message is not None:
-                message.delivery_status = status
+                # An intermediate report after the final one (sent out of order) leaves
+                # the final status showing.
+                if status in REPORT_FINAL or message.delivery_status not in REPORT_FINAL:
+                    message.delivery_status = status
                 message.reports_sent += 1
 
     def find(self, number: str | None = None, limit: int | None = None) -> list[InboxMessage]:

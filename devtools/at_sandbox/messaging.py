@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -99,8 +99,14 @@ def _money(config: SandboxConfig, amount: Decimal) -> str:
     return f"{config.currency} {amount:.4f}"
 
 
-def decide(request: SendRequest, config: SandboxConfig, faults: FaultInjector) -> Outcome:
-    """The answer to a valid, authenticated request, and the messages it accepts."""
+def decide(
+    request: SendRequest,
+    config: SandboxConfig,
+    faults: FaultInjector,
+    blacklisted: Container[str] = frozenset(),
+) -> Outcome:
+    """The answer to a valid, authenticated request, and the messages it accepts.
+    `blacklisted` numbers (opted out) answer 406 UserInBlacklist, as AT's do."""
     if config.sender_ids and request.sender_id and request.sender_id not in config.sender_ids:
         # AT refuses the whole request this way, with no recipients.
         body: dict[str, object] = {
@@ -114,6 +120,8 @@ def decide(request: SendRequest, config: SandboxConfig, faults: FaultInjector) -
         forced = faults.recipient_status(number)
         if not _E164.match(number):
             code = 403
+        elif number in blacklisted:
+            code = 406
         else:
             code = forced if forced is not None else config.accepted_status
         status = RECIPIENT_STATUS[code]

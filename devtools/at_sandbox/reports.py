@@ -25,16 +25,24 @@ DUPLICATE_GAP_S = 0.05
 MAX_PENDING = 10_000
 
 
-def report_form(message: InboxMessage, plan: ReportPlan, network_code: str) -> dict[str, str]:
+def report_form(
+    message: InboxMessage,
+    plan: ReportPlan,
+    network_code: str,
+    status: str | None = None,
+) -> dict[str, str]:
+    """The form of one report: the plan's final one, or `status` (one before or after it)."""
+    status = plan.status if status is None else status
     form = {
         "id": message.message_id,
-        "status": plan.status,
+        "status": status,
         "phoneNumber": message.to,
         "networkCode": network_code,
         "retryCount": "0",
     }
-    if plan.failure_reason is not None:
-        form["failureReason"] = plan.failure_reason
+    reason = plan.failure_reason if status == plan.status else plan.reason_for(status)
+    if reason is not None:
+        form["failureReason"] = reason
     return form
 
 
@@ -78,14 +86,21 @@ class DeliveryReporter:
 
     async def _report(self, message: InboxMessage, plan: ReportPlan, delay_s: float) -> None:
         await asyncio.sleep(delay_s)
+        for status in plan.before:
+            await self._post(report_form(message, plan, self._network_code, status), message)
+            await asyncio.sleep(DUPLICATE_GAP_S)
         form = report_form(message, plan, self._network_code)
-        await self._post(form, message.message_id)
+        await self._post(form, message)
         if plan.duplicate:
             await asyncio.sleep(DUPLICATE_GAP_S)
-            await self._post(form, message.message_id)
+            await self._post(form, message)
+        for status in plan.after:
+            await asyncio.sleep(DUPLICATE_GAP_S)
+            await self._post(report_form(message, plan, self._network_code, status), message)
 
-    async def _post(self, form: dict[str, str], message_id: str) -> None:
+    async def _post(self, form: dict[str, str], message: InboxMessage) -> None:
         assert self._url is not None
+        message_id = message.message_id
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=5.0)
         for attempt in range(1, ATTEMPTS + 1):

@@ -5,6 +5,7 @@ from duka.db.base import Base
 from duka.idempotency.models import IdempotencyKey
 from duka.limits.models import RateLimitBucket
 from duka.notifications.models import Notification
+from duka.notifications.suppressions.models import SmsSuppression
 from duka.orders.models import Order
 from duka.webhooks.models import DeliveryReport
 
@@ -16,4 +17,5 @@ __all__ = [
     "Notification",
     "Order",
     "RateLimitBucket",
+    "SmsSuppression",
 ]

@@ -3,12 +3,24 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from duka.db.base import Base, Timestamped
+from duka.notifications.sms.gsm import SmsEncoding
 
 
 class NotificationStatus(enum.StrEnum):
@@ -17,6 +29,9 @@ class NotificationStatus(enum.StrEnum):
     SENT = "sent"
     DELIVERED = "delivered"
     FAILED = "failed"
+    # The recipient is on the suppression list (opted out, or AT answered UserInBlacklist):
+    # stored with the order, never sent (duka/notifications/suppressions/).
+    SUPPRESSED = "suppressed"
 
 
 def sql_literals(*statuses: NotificationStatus) -> str:
@@ -30,6 +45,7 @@ def sql_literals(*statuses: NotificationStatus) -> str:
 
 _PENDING = sql_literals(NotificationStatus.PENDING)
 _SENDING = sql_literals(NotificationStatus.SENDING)
+_ENCODINGS = ", ".join(f"'{encoding.value}'" for encoding in SmsEncoding)
 
 
 class Notification(Timestamped, Base):
@@ -61,6 +77,13 @@ class Notification(Timestamped, Base):
         CheckConstraint(f"status IN ({sql_literals(*NotificationStatus)})", name="status_valid"),
         CheckConstraint("channel IN ('sms')", name="channel_valid"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        CheckConstraint(f"encoding IN ({_ENCODINGS})", name="encoding_valid"),
+        CheckConstraint("segments >= 1", name="segments_positive"),
+        # A cost is an amount in a currency: both or neither.
+        CheckConstraint(
+            "(cost_amount IS NULL) = (cost_currency IS NULL) AND cost_amount >= 0",
+            name="cost_complete",
+        ),
         # Claims exist only while sending: every other state is free for anyone to act on.
         CheckConstraint(
             f"status = {_SENDING} OR (claim_token IS NULL AND lease_until IS NULL "
@@ -101,3 +124,10 @@ class Notification(Timestamped, Base):
     claim_token: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     send_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What AT took and billed, recorded with the acceptance (migration 0005): the encoding
+    # and segment count the runner computed from the body (duka/notifications/sms/gsm.py)
+    # and the cost AT answered ("KES 0.8000" → 0.8000, "KES"). Empty until accepted.
+    encoding: Mapped[str | None] = mapped_column(String(8))
+    segments: Mapped[int | None] = mapped_column(Integer)
+    cost_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    cost_currency: Mapped[str | None] = mapped_column(String(3))

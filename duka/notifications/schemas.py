@@ -2,23 +2,43 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from duka.notifications.models import NotificationStatus
+from duka.notifications.sms.gsm import SmsEncoding
+
+_STATUS = (
+    "pending → sending → sent → delivered, or failed (see last_error); suppressed: the "
+    "number is on the suppression list (opted out), so the SMS was stored and never sent."
+)
 
 
 class NotificationPublic(BaseModel):
-    status: NotificationStatus = Field(
-        description="pending → sending → sent → delivered, or failed (see last_error)."
-    )
+    status: NotificationStatus = Field(description=_STATUS)
     attempts: int
     last_error: str | None
     provider_message_id: str | None
     updated_at: datetime
     sent_at: datetime | None
     delivered_at: datetime | None
+    encoding: SmsEncoding | None = Field(
+        default=None,
+        description="GSM-7 or UCS-2 (any character outside GSM-7): recorded when AT accepts it.",
+    )
+    segments: int | None = Field(
+        default=None,
+        description="SMS segments the text takes (AT bills each); recorded when AT accepts it.",
+    )
+    cost_amount: Decimal | None = Field(
+        default=None,
+        description='The cost AT reported for the send ("KES 0.8000" → "0.8000"); null if none.',
+    )
+    cost_currency: str | None = Field(
+        default=None, description="The cost's ISO 4217 currency, e.g. KES."
+    )
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any], *, validate: bool = True) -> NotificationPublic:
@@ -37,7 +57,8 @@ class NotificationCustomerView(BaseModel):
     not the provider's error text or message id (staff act on those, not customers)."""
 
     status: NotificationStatus = Field(
-        description="pending → sending → sent → delivered, or failed."
+        description="pending → sending → sent → delivered, or failed; suppressed: not sent, "
+        "the number opted out."
     )
     updated_at: datetime
     sent_at: datetime | None

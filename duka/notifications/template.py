@@ -6,17 +6,30 @@ an override such as U+202E (RIGHT-TO-LEFT OVERRIDE) in a customer's name would r
 rest of the message on the phone, and could make the amount or the order reference read
 differently from what was sent. `BIDI_CONTROLS` are dropped from the rendered text (the
 visible characters stay, in their stored order).
+
+The API and the runner check the template's length once when they start
+(`check_template_length`): its worst case fills every bounded placeholder at its widest
+(the largest amount with its thousands separators, a seven-digit quantity, a full date)
+and the free-text ones (name, item) at `EVERYDAY_TEXT_CHARS` each, and a warning is logged
+past `WARN_PAST_SEGMENTS` (each segment is billed). At their schema maximum (200
+characters) names and items would put every template at four segments, and a warning that
+always fires says nothing.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from duka.notifications.sms.gsm import SegmentInfo, non_gsm7_chars, segment_info
+
+log = logging.getLogger(__name__)
 
 PLACEHOLDERS = frozenset(
     {"customer_name", "order_ref", "quantity", "item", "currency", "amount", "ordered_at"}
@@ -134,3 +147,54 @@ def render(template: str, message: OrderMessage, tz: ZoneInfo) -> str:
         message.amount,
         message.ordered_at,
     )
+
+
+WARN_PAST_SEGMENTS = 2
+EVERYDAY_TEXT_CHARS = 30
+# The widest value of each bounded placeholder (the orders' schema limits).
+_WIDEST_QUANTITY = 1_000_000
+_WIDEST_AMOUNT = Decimal("9999999999.99")
+_WIDEST_DATE = datetime(2999, 12, 31, 23, 59, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateLength:
+    worst: SegmentInfo
+    non_gsm7: list[str]
+    """Characters of the template's own text that make every SMS UCS-2."""
+
+    @property
+    def too_long(self) -> bool:
+        return self.worst.segments > WARN_PAST_SEGMENTS
+
+
+def worst_case(template: str, tz: ZoneInfo) -> TemplateLength:
+    text = "x" * EVERYDAY_TEXT_CHARS
+    filled = SmsTemplate(template, tz).fill(
+        text, "ORD-XXXXXXXX", _WIDEST_QUANTITY, text, "XXX", _WIDEST_AMOUNT, _WIDEST_DATE
+    )
+    fixed = SmsTemplate(template, tz).fill("", "", 0, "", "", Decimal(0), _WIDEST_DATE)
+    return TemplateLength(segment_info(filled), non_gsm7_chars(fixed))
+
+
+def check_template_length(template: str, tz: ZoneInfo) -> TemplateLength:
+    """Log the template's worst case: a warning past WARN_PAST_SEGMENTS, else at DEBUG."""
+    length = worst_case(template, tz)
+    worst = length.worst
+    culprits = (
+        f"; these characters make every SMS UCS-2: {' '.join(length.non_gsm7)}"
+        if length.non_gsm7
+        else ""
+    )
+    log.log(
+        logging.WARNING if length.too_long else logging.DEBUG,
+        "SMS template: worst case %d segments (%s, %d units; names and items of %d "
+        "characters), warned past %d: each segment is billed%s",
+        worst.segments,
+        worst.encoding,
+        worst.units,
+        EVERYDAY_TEXT_CHARS,
+        WARN_PAST_SEGMENTS,
+        culprits,
+    )
+    return length

@@ -59,6 +59,10 @@ _ORDER_COLUMNS = (
     _n.updated_at,
     _n.sent_at,
     _n.delivered_at,
+    _n.encoding,
+    _n.segments,
+    _n.cost_amount,
+    _n.cost_currency,
 )
 
 
@@ -105,6 +109,10 @@ def _created(order: NewOrder, customer: CustomerSnapshot, inserted: InsertedOrde
                 "updated_at": inserted.updated_at,
                 "sent_at": None,
                 "delivered_at": None,
+                "encoding": None,
+                "segments": None,
+                "cost_amount": None,
+                "cost_currency": None,
             },
             validate=False,
         ),

@@ -15,7 +15,14 @@ from duka.core.errors import FieldError, ValidationFailedError
 from duka.core.settings import Settings
 from duka.customers.models import Customer
 from duka.customers.service import visible_to
-from duka.notifications.outbox.enqueue import COPY_COLUMNS, COPY_TABLE, COPY_TYPES, CopyRow
+from duka.notifications.outbox.enqueue import (
+    COPY_COLUMNS,
+    COPY_TABLE,
+    COPY_TYPES,
+    SUPPRESSED_AMONG,
+    CopyRow,
+    copy_status,
+)
 from duka.notifications.template import compiled, order_reference
 from duka.notifications.wakeup import wake_sender
 from duka.uploads.copy import ascending_uuid4s, copy_rows
@@ -95,7 +102,8 @@ async def store_orders(
         )
         if errors:
             raise errors.failure()  # the rows copied so far go with the transaction
-        outbox = _outbox_rows(order_ids, good, recipients, settings)
+        suppressed = await _suppressed(conn, recipients)
+        outbox = _outbox_rows(order_ids, good, recipients, settings, suppressed)
         # The outbox rows, as duka/notifications/outbox/enqueue.py defines them.
         await copy_rows(conn, COPY_TABLE, COPY_COLUMNS, COPY_TYPES, outbox)
     except psycopg.errors.ForeignKeyViolation as exc:
@@ -130,14 +138,25 @@ def _order_rows(
         yield order_id, customer_ids[ref], item, quantity, amount, currency, at, created_by
 
 
+async def _suppressed(
+    conn: AsyncConnection, recipients: dict[CustomerRef, Recipient]
+) -> frozenset[str]:
+    """The upload's recipients on the suppression list: their orders' SMS are `suppressed`."""
+    phones = sorted({phone for _, _, phone in recipients.values()})
+    if not phones:
+        return frozenset()
+    return frozenset((await conn.execute(SUPPRESSED_AMONG, {"phones": phones})).scalars())
+
+
 def _outbox_rows(
     order_ids: list[bytes],
     orders: list[OrderRow],
     recipients: dict[CustomerRef, Recipient],
     settings: Settings,
+    suppressed: frozenset[str] = frozenset(),
 ) -> Iterator[CopyRow]:
-    """Each order's pending SMS: the text a single order gets (duka/orders/service.py),
-    rendered while PostgreSQL stores the rows before it."""
+    """Each order's SMS, pending (or suppressed): the text a single order gets
+    (duka/orders/service.py), rendered while PostgreSQL stores the rows before it."""
     template = compiled(settings.sms_template, settings.zone)
     note_ids = ascending_uuid4s(len(orders))
     for note_id, order_id, (_, ref, item, quantity, amount, currency, at) in zip(
@@ -151,4 +170,5 @@ def _outbox_rows(
             template.fill(
                 name, order_reference(order_id.hex()), quantity, item, currency, amount, at
             ),
+            copy_status(phone, suppressed),
         )

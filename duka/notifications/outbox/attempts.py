@@ -26,11 +26,13 @@ BEGIN_ATTEMPT = text(
 )
 # Whoever holds the row: the provider took the message, so the row records it, even if a
 # slow runner lost its claim meanwhile (truth beats the claim). Never over another id.
+# With it, what AT billed (duka/notifications/billing.py; NULLs when not known).
 ACCEPTED = text(
     f"""
     UPDATE notifications
     SET status = {SENT}, provider_message_id = :message_id, sent_at = now(), last_error = NULL,
-        {FREE_CLAIM}, updated_at = now()
+        encoding = :encoding, segments = :segments, cost_amount = :cost_amount,
+        cost_currency = :cost_currency, {FREE_CLAIM}, updated_at = now()
     WHERE id = :id AND provider_message_id IS NULL AND status IN ({ACCEPTABLE})
     """  # noqa: S608
 )
@@ -82,18 +84,23 @@ BEGIN_ATTEMPTS = text(
 ACCEPTED_MANY = text(
     f"""
     WITH b AS (
-        SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:message_ids AS text[]))
-            AS b(id, message_id)
+        SELECT * FROM unnest(
+            CAST(:ids AS uuid[]), CAST(:message_ids AS text[]), CAST(:encodings AS text[]),
+            CAST(:segments AS int[]), CAST(:cost_amounts AS numeric[]),
+            CAST(:cost_currencies AS text[])
+        ) AS b(id, message_id, encoding, segments, cost_amount, cost_currency)
     ), locked AS (
-        SELECT n.id, b.message_id FROM notifications n JOIN b ON n.id = b.id
+        SELECT n.id, b.message_id, b.encoding, b.segments, b.cost_amount, b.cost_currency
+        FROM notifications n JOIN b ON n.id = b.id
         WHERE n.provider_message_id IS NULL AND n.status IN ({ACCEPTABLE})
         ORDER BY n.id
         FOR UPDATE OF n
     )
     UPDATE notifications n
     SET status = {SENT}, provider_message_id = l.message_id, sent_at = now(),
-        last_error = NULL, claim_token = NULL, lease_until = NULL, send_started_at = NULL,
-        updated_at = now()
+        encoding = l.encoding, segments = l.segments, cost_amount = l.cost_amount,
+        cost_currency = l.cost_currency, last_error = NULL, claim_token = NULL,
+        lease_until = NULL, send_started_at = NULL, updated_at = now()
     FROM locked l
     WHERE n.id = l.id AND n.provider_message_id IS NULL
       AND n.status IN ({ACCEPTABLE})

@@ -10,8 +10,10 @@ connection of its own: the two writers of orders embed these pieces in their sta
 - A bulk upload (duka/uploads/order_store.py) COPYs the rows: `COPY_TABLE`, `COPY_COLUMNS`
   and `COPY_TYPES` say where and what, `CopyRow` is one row.
 
-The row starts `pending` by the column's default (models.py), like every new row, so
-neither writer names a status.
+A row starts `pending`, or `suppressed` when its recipient is on the suppression list
+(duka/notifications/suppressions/): then it is stored and never sent. The hot insert asks
+the list in the same statement (one probe of its unique index); an upload asks once for all
+its recipients (`SUPPRESSED_AMONG`) and writes each row's status into the COPY.
 
 The retry (`RETRY`, called by duka/notifications/service.py) moves a failed row back to
 pending as a new message.
@@ -21,7 +23,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from duka.notifications.outbox.sql import FAILED, PENDING
+from duka.notifications.models import NotificationStatus
+from duka.notifications.outbox.sql import FAILED, PENDING, SUPPRESSED
 from duka.notifications.wakeup import NOTIFY_EXPR
 
 CHANNEL = "sms"
@@ -32,28 +35,47 @@ def insert_with_order(*, order: str, customer: str, body: str) -> str:
     statement that also writes the order: `order` names the CTE returning the new order's
     `id`, `customer` the one with the customer's `phone`, `body` the rendered text (a
     placeholder of the caller's driver)."""
-    return f"""INSERT INTO notifications (id, order_id, channel, recipient, body)
-    SELECT gen_random_uuid(), {order}.id, '{CHANNEL}', {customer}.phone, {body} FROM {order}, {customer}
-    RETURNING status, attempts, updated_at"""  # noqa: S608, E501 - the callers' own names
+    return f"""INSERT INTO notifications (id, order_id, channel, recipient, body, status)
+    SELECT gen_random_uuid(), {order}.id, '{CHANNEL}', {customer}.phone, {body},
+        CASE WHEN EXISTS (SELECT 1 FROM sms_suppressions s WHERE s.phone = {customer}.phone)
+             THEN {SUPPRESSED} ELSE {PENDING} END
+    FROM {order}, {customer}
+    RETURNING status, attempts, updated_at"""  # noqa: S608 - the callers' own names
 
 
 COPY_TABLE = "notifications"
-COPY_COLUMNS = ("id", "order_id", "recipient", "body")
-COPY_TYPES = ("uuid", "uuid", "text", "text")
-CopyRow = tuple[bytes, bytes, str, str]
-"""id, order id (16 bytes each, as the COPY writer takes uuids), recipient, body"""
+COPY_COLUMNS = ("id", "order_id", "recipient", "body", "status")
+COPY_TYPES = ("uuid", "uuid", "text", "text", "text")
+CopyRow = tuple[bytes, bytes, str, str, str]
+"""id, order id (16 bytes each, as the COPY writer takes uuids), recipient, body, status"""
+# Which of an upload's recipients are suppressed (`:phones`, a text array): read in the
+# upload's transaction, just before its COPY.
+SUPPRESSED_AMONG = text("SELECT phone FROM sms_suppressions WHERE phone = ANY(:phones)")
 
-# failed → pending, in one statement that also wakes the sender at commit. The message id
-# and times of an earlier, undelivered send are cleared: the retry is a new message.
+
+def copy_status(recipient: str, suppressed: frozenset[str]) -> str:
+    """The status column of an upload's outbox row."""
+    return (
+        NotificationStatus.SUPPRESSED.value
+        if recipient in suppressed
+        else NotificationStatus.PENDING.value
+    )
+
+
+# failed → pending, in one statement that also wakes the sender at commit. The message id,
+# times and billing of an earlier, undelivered send are cleared: the retry is a new message
+# (what it cost is in the metrics' cost counter).
 # `attempts` keeps counting across retries, as the history of what was tried.
 RETRY = text(
     f"""
     UPDATE notifications
     SET status = {PENDING}, last_error = NULL, provider_message_id = NULL, sent_at = NULL,
-        delivered_at = NULL, updated_at = now()
+        delivered_at = NULL, encoding = NULL, segments = NULL, cost_amount = NULL,
+        cost_currency = NULL, updated_at = now()
     WHERE order_id = :order_id AND status = {FAILED}
     RETURNING status, attempts, last_error, provider_message_id, updated_at, sent_at,
-              delivered_at, {NOTIFY_EXPR} AS woken
+              delivered_at, encoding, segments, cost_amount, cost_currency,
+              {NOTIFY_EXPR} AS woken
     """  # noqa: S608 - constants only
 )
 STATUS = text("SELECT status FROM notifications WHERE order_id = :order_id")

@@ -1,9 +1,12 @@
-"""Delivery reports: stored once each, applied to their notification forward only.
+"""Delivery reports: stored once each, applied to their notification by the rules of
+duka/notifications/delivery.py (the state machine; this module is its SQL).
 
 Reports are at-least-once and may arrive out of order. Each report is stored once, keyed by
-(message id, status): a replay hits the key and changes nothing. Only a first final report
-moves a notification, and only forward (sent → delivered or failed); intermediate reports
-are kept for the record. A report whose message id matches no notification yet is kept
+(message id, status): a replay hits the key and changes nothing. Intermediate reports are
+kept for the record and change nothing. A final report settles the notification so that the
+outcome depends only on which reports came, never on their order: Success beats every
+failure (sent or failed → delivered), and of several failures the text that sorts first is
+kept. A report whose message id matches no notification yet is kept
 unmatched: either its acceptance is not recorded yet (AT can be faster than the sender's
 database), and `link_reports` applies it when the acceptance commits, or the send's
 outcome was unknown, and it is evidence for the reconciler (duka/notifications/reconcile.py).
@@ -24,12 +27,20 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duka.db.engine import Database
+from duka.notifications.delivery import (
+    DELIVERED,
+    FAILURE_PREFIX,
+    NOT_DELIVERED,
+    failure_text,
+    report_status,
+)
 from duka.notifications.outbox.sql import DELIVERED as DELIVERED_SQL
 from duka.notifications.outbox.sql import FAILED, REPORTABLE, SENT
 
-DELIVERED = frozenset({"Success"})
-# AbsentSubscriber and Expired are final on the accounts that see them.
-NOT_DELIVERED = frozenset({"Failed", "Rejected", "AbsentSubscriber", "Expired"})
+# A failure a report wrote, which a later report may still settle (delivery.py). Compared
+# in the "C" collation: code point order, the order Python's `<` uses in delivery.py.
+_REPORT_FAILURE = f"n.status = {FAILED} AND n.last_error LIKE '{FAILURE_PREFIX}%'"
+_C = 'COLLATE "C"'
 
 _STORE = """
     WITH note AS (
@@ -43,25 +54,30 @@ _STORE = """
     ){update}
     SELECT (SELECT count(*) FROM ins) AS stored, {applied} AS applied
 """
-# Forward only: a notification already delivered or failed keeps its final state.
-_UPDATE = f""", upd AS (
-        UPDATE notifications n SET {{changes}}, updated_at = now()
+# Forward only, by delivery.py's rules: which rows a report may move is `{{movable}}`.
+_UPDATE = """, upd AS (
+        UPDATE notifications n SET {changes}, updated_at = now()
         FROM ins
-        WHERE n.id = ins.notification_id AND n.status IN ({REPORTABLE})
+        WHERE n.id = ins.notification_id AND ({movable})
         RETURNING n.id
-    )"""  # noqa: S608 - constants only
+    )"""
 _RECORD_ONLY = text(_STORE.format(update="", applied="0"))
 _MARK_DELIVERED = text(
     _STORE.format(
         update=_UPDATE.format(
-            changes=f"status = {DELIVERED_SQL}, delivered_at = now(), last_error = NULL"
+            changes=f"status = {DELIVERED_SQL}, delivered_at = now(), last_error = NULL",
+            movable=f"n.status IN ({REPORTABLE}) OR ({_REPORT_FAILURE})",
         ),
         applied="(SELECT count(*) FROM upd)",
     )
 )
 _MARK_NOT_DELIVERED = text(
     _STORE.format(
-        update=_UPDATE.format(changes=f"status = {FAILED}, last_error = :error"),
+        update=_UPDATE.format(
+            changes=f"status = {FAILED}, last_error = :error",
+            movable=f"n.status IN ({REPORTABLE}) "
+            f"OR ({_REPORT_FAILURE} AND n.last_error {_C} > CAST(:error AS text) {_C})",
+        ),
         applied="(SELECT count(*) FROM upd)",
     )
 )
@@ -85,8 +101,8 @@ def _sql_list(values: Iterable[str]) -> str:
 
 
 # Reports that came before their message id was given to a notification: linked to it, and
-# the final one applied as the webhook would have (a success beats a failure, as in the
-# reconciler). Forward only: a row that is not `sent` keeps its state.
+# applied as the webhook would have applied them one by one (delivery.py: a success beats a
+# failure, the failure text that sorts first is kept). The row was just accepted: `sent`.
 _LINK_REPORTS = text(
     f"""
     WITH p AS (
@@ -100,8 +116,8 @@ _LINK_REPORTS = text(
     ), verdict AS (
         SELECT id,
             bool_or(status IN ({_sql_list(DELIVERED)})) AS delivered,
-            min('not delivered: ' || status || coalesce(' (' || failure_reason || ')', ''))
-                FILTER (WHERE status IN ({_sql_list(NOT_DELIVERED)})) AS failure
+            min(('{FAILURE_PREFIX}' || status || coalesce(' (' || failure_reason || ')', ''))
+                {_C}) FILTER (WHERE status IN ({_sql_list(NOT_DELIVERED)})) AS failure
         FROM linked GROUP BY id
     )
     UPDATE notifications n
@@ -113,11 +129,6 @@ _LINK_REPORTS = text(
     WHERE n.id = v.id AND n.status = {SENT} AND (v.delivered OR v.failure IS NOT NULL)
     """  # noqa: S608 - constants only
 )
-
-
-def failure_text(status: str, reason: str | None) -> str:
-    # The same text as _LINK_REPORTS writes.
-    return f"not delivered: {status}" + (f" ({reason})" if reason else "")
 
 
 async def lock_message_ids(conn: AsyncConnection, message_ids: Iterable[str | None]) -> None:
@@ -149,7 +160,7 @@ async def store_report(
     failure_reason: str | None,
     retry_count: int | None,
 ) -> ReportResult:
-    """Store one delivery report and apply it to its notification, if final and first."""
+    """Store one delivery report and apply it to its notification by delivery.py's rules."""
     params: dict[str, object] = {
         "mid": message_id,
         "status": status,
@@ -158,9 +169,10 @@ async def store_report(
         "reason": failure_reason,
         "retry": retry_count,
     }
-    if status in DELIVERED:
+    known = report_status(status)
+    if known in DELIVERED:
         statement = _MARK_DELIVERED
-    elif status in NOT_DELIVERED:
+    elif known in NOT_DELIVERED:
         statement = _MARK_NOT_DELIVERED
         params["error"] = failure_text(status, failure_reason)
     else:

@@ -15,6 +15,7 @@ SENDING = sql_literals(NotificationStatus.SENDING)
 SENT = sql_literals(NotificationStatus.SENT)
 DELIVERED = sql_literals(NotificationStatus.DELIVERED)
 FAILED = sql_literals(NotificationStatus.FAILED)
+SUPPRESSED = sql_literals(NotificationStatus.SUPPRESSED)
 # A provider's acceptance may be recorded over these (truth beats the claim), never over
 # a row that already has its outcome (sent, delivered).
 ACCEPTABLE = sql_literals(

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import TextClause
 
 from duka.db.engine import Database
+from duka.notifications.billing import Billing
 from duka.notifications.outbox import attempts
 from duka.notifications.outbox.claim import (
     CLAIM,
@@ -26,11 +27,38 @@ from duka.notifications.outbox.claim import (
 )
 from duka.notifications.outbox.reports import link_reports, lock_message_ids
 from duka.notifications.outbox.work import HAS_PENDING, UNKNOWN_DUE, WORK, UnknownSend, Work
+from duka.notifications.suppressions import metrics
+from duka.notifications.suppressions.models import SuppressionSource
+from duka.notifications.suppressions.statements import SUPPRESS
 
 Begin = tuple[uuid.UUID, uuid.UUID]
 """(notification id, claim token)"""
-Acceptance = tuple[uuid.UUID, str | None]
-"""(notification id, provider message id)"""
+Acceptance = tuple[uuid.UUID, str | None] | tuple[uuid.UUID, str | None, Billing | None]
+"""(notification id, provider message id[, what AT billed])"""
+
+
+def _billing(acceptance: Acceptance) -> Billing | None:
+    return next(iter(acceptance[2:]), None)
+
+
+def _billing_params(billing: Billing | None) -> dict[str, object]:
+    """The billing columns of ACCEPTED (NULL when not known)."""
+    cost = billing.cost if billing is not None else None
+    return {
+        "encoding": billing.encoding.value if billing is not None else None,
+        "segments": billing.segments if billing is not None else None,
+        "cost_amount": cost.amount if cost is not None else None,
+        "cost_currency": cost.currency if cost is not None else None,
+    }
+
+
+# ACCEPTED's billing columns → ACCEPTED_MANY's array parameters.
+_BILLING_ARRAYS = (
+    ("encoding", "encodings"),
+    ("segments", "segments"),
+    ("cost_amount", "cost_amounts"),
+    ("cost_currency", "cost_currencies"),
+)
 
 
 class Outbox:
@@ -68,14 +96,15 @@ class Outbox:
             started = {(r.id, r.claim_token): int(r.attempts) for r in rows}
         return [started.pop(begin, None) for begin in begins]
 
-    async def accepted(self, notification_id: uuid.UUID, message_id: str | None) -> bool:
+    async def accepted(
+        self, notification_id: uuid.UUID, message_id: str | None, billing: Billing | None = None
+    ) -> bool:
+        params = {"id": notification_id, "message_id": message_id, **_billing_params(billing)}
         try:
             async with self.db.begin() as conn:
                 # Reports that came first are linked as the acceptance commits.
                 await lock_message_ids(conn, [message_id])
-                done = await conn.execute(
-                    attempts.ACCEPTED, {"id": notification_id, "message_id": message_id}
-                )
+                done = await conn.execute(attempts.ACCEPTED, params)
                 if done.rowcount and message_id is not None:
                     await link_reports(conn, [(notification_id, message_id)])
         except IntegrityError:
@@ -86,23 +115,29 @@ class Outbox:
     async def accept_many(self, acceptances: Sequence[Acceptance]) -> list[bool]:
         """`accepted` for many rows in one transaction, answers in the same order. A batch
         that repeats a row, or that hits a message id already taken, goes row by row."""
-        ids = [i for i, _ in acceptances]
+        ids = [a[0] for a in acceptances]
+        message_ids = [a[1] for a in acceptances]
         if len(acceptances) > 1 and len(set(ids)) == len(ids):
+            billed = [_billing_params(_billing(a)) for a in acceptances]
+            params: dict[str, object] = {"ids": ids, "message_ids": message_ids}
+            for column, plural in _BILLING_ARRAYS:
+                params[plural] = [b[column] for b in billed]
             try:
                 async with self.db.begin() as conn:
                     # Reports that came first are linked as the acceptances commit.
-                    await lock_message_ids(conn, [m for _, m in acceptances])
-                    rows = await conn.execute(
-                        attempts.ACCEPTED_MANY,
-                        {"ids": ids, "message_ids": [m for _, m in acceptances]},
-                    )
+                    await lock_message_ids(conn, message_ids)
+                    rows = await conn.execute(attempts.ACCEPTED_MANY, params)
                     done = {r.id for r in rows}
-                    given = [(i, m) for i, m in acceptances if i in done and m is not None]
+                    given = [
+                        (i, m)
+                        for i, m in zip(ids, message_ids, strict=True)
+                        if i in done and m is not None
+                    ]
                     await link_reports(conn, given)
                 return [i in done for i in ids]
             except IntegrityError:
                 pass  # some message id is taken already: find which, row by row
-        return [await self.accepted(i, m) for i, m in acceptances]
+        return [await self.accepted(a[0], a[1], _billing(a)) for a in acceptances]
 
     async def end_attempt(self, notification_id: uuid.UUID, token: uuid.UUID, error: str) -> None:
         await self._update(attempts.END_ATTEMPT, notification_id, token, error)
@@ -112,6 +147,29 @@ class Outbox:
 
     async def unknown(self, notification_id: uuid.UUID, token: uuid.UUID, error: str) -> None:
         await self._update(attempts.UNKNOWN_OUTCOME, notification_id, token, error)
+
+    async def blocked(
+        self, notification_id: uuid.UUID, token: uuid.UUID, error: str, recipient: str
+    ) -> bool:
+        """`failed`, and the recipient onto the suppression list, in one transaction: the
+        provider refuses the number for good (AT's UserInBlacklist). True when the number
+        was not listed yet."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                attempts.FAILED_ATTEMPT, {"id": notification_id, "token": token, "error": error}
+            )
+            added = await conn.execute(
+                SUPPRESS,
+                {
+                    "phone": recipient,
+                    "source": SuppressionSource.BLACKLISTED.value,
+                    "sender_id": None,
+                },
+            )
+            listed = added.first() is not None
+        if listed:
+            metrics.suppressed(SuppressionSource.BLACKLISTED)
+        return listed
 
     async def _update(
         self, statement: TextClause, notification_id: uuid.UUID, token: uuid.UUID, error: str

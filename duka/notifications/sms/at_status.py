@@ -14,7 +14,8 @@ Op = needs_operator: a person must act before sends can succeed.
 | 404  | UnsupportedNumberType | PERMANENT |     | the number cannot receive this SMS              |
 | 405  | InsufficientBalance   | PERMANENT | yes | never retried blindly: the flow pauses, alerts, |
 |      |                       |           |     | and may re-queue after a top-up                 |
-| 406  | UserInBlacklist       | PERMANENT |     | the customer opted out; resending ignores that  |
+| 406  | UserInBlacklist       | PERMANENT |     | the customer opted out; resending ignores that: |
+|      |                       |           |     | the number goes on the suppression list         |
 | 407  | CouldNotRoute         | TRANSIENT |     | no route to the network right now; routes come  |
 |      |                       |           |     | back: retry with backoff, bounded attempts      |
 | 409  | DoNotDisturbRejection | PERMANENT |     | the customer's DND setting; respect it          |
@@ -39,6 +40,7 @@ class StatusRule:
     name: str
     outcome: SendOutcome
     needs_operator: bool = False
+    recipient_blocked: bool = False
 
 
 _A, _T, _P = SendOutcome.ACCEPTED, SendOutcome.TRANSIENT, SendOutcome.PERMANENT
@@ -54,7 +56,7 @@ STATUS_RULES: Mapping[int, StatusRule] = {
         StatusRule(403, "InvalidPhoneNumber", _P),
         StatusRule(404, "UnsupportedNumberType", _P),
         StatusRule(405, "InsufficientBalance", _P, needs_operator=True),
-        StatusRule(406, "UserInBlacklist", _P),
+        StatusRule(406, "UserInBlacklist", _P, recipient_blocked=True),
         StatusRule(407, "CouldNotRoute", _T),
         StatusRule(409, "DoNotDisturbRejection", _P),
         StatusRule(500, "InternalServerError", _T),
@@ -113,6 +115,7 @@ def classify_recipient(entry: Mapping[str, object]) -> SendResult:
             f"Africa's Talking answered {code} {reason}",
             status_code=code,
             needs_operator=rule.needs_operator,
+            recipient_blocked=rule.recipient_blocked,
         )
     message_id = entry.get("messageId")
     cost = entry.get("cost")

@@ -7,7 +7,8 @@ the outcome alone, never on provider-specific codes:
 |-----------|---------------------------------------------|------------------------------------|
 | ACCEPTED  | the provider took the message (id, cost)    | mark sent, wait for the report     |
 | TRANSIENT | it was not taken, and may be next time      | retry later with backoff           |
-| PERMANENT | it was not taken, and never will be as is   | mark failed (alert if flagged)     |
+| PERMANENT | it was not taken, and never will be as is   | mark failed (alert if flagged;     |
+|           |                                             | suppress the number if blocked)    |
 | UNKNOWN   | the request may have reached the provider   | do NOT resend blindly: see below   |
 
 UNKNOWN exists because the provider offers no idempotency key: after a read timeout, a 5xx
@@ -51,6 +52,9 @@ class SendResult:
     needs_operator: bool = False
     """A person must act (credentials, sender id, balance, risk hold) before sends can succeed;
     the flow should alert and may pause sending instead of failing message after message."""
+    recipient_blocked: bool = False
+    """The provider refuses this recipient for good (AT: 406 UserInBlacklist, the customer
+    opted out): the number goes on the suppression list, and later orders are not sent."""
 
     @property
     def accepted(self) -> bool:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
 from prefect.states import Failed
 from sqlalchemy.exc import OperationalError
 
+from duka.notifications.billing import Billing, Cost
 from duka.notifications.outbox.claim import ClaimedSms
 from duka.notifications.sms.gateway import SendOutcome, SendResult
+from duka.notifications.sms.gsm import SmsEncoding
 from flows.send import (
     ClaimLostError,
     OutcomeUnknownError,
@@ -38,6 +41,7 @@ class MemoryOutbox:
     broken: bool = False
     attempts: int = 0
     calls: list[tuple[str, str | None]] = field(default_factory=list)
+    billed: list[Billing | None] = field(default_factory=list)
 
     async def begin_attempt(self, notification_id: uuid.UUID, token: uuid.UUID) -> int | None:
         if self.broken:
@@ -47,8 +51,11 @@ class MemoryOutbox:
         self.attempts += 1
         return self.attempts
 
-    async def accepted(self, notification_id: uuid.UUID, message_id: str | None) -> bool:
+    async def accepted(
+        self, notification_id: uuid.UUID, message_id: str | None, billing: Billing | None = None
+    ) -> bool:
         self.calls.append(("accepted", message_id))
+        self.billed.append(billing)
         return True
 
     async def end_attempt(self, notification_id: uuid.UUID, token: uuid.UUID, error: str) -> None:
@@ -59,6 +66,12 @@ class MemoryOutbox:
 
     async def unknown(self, notification_id: uuid.UUID, token: uuid.UUID, error: str) -> None:
         self.calls.append(("unknown", error))
+
+    async def blocked(
+        self, notification_id: uuid.UUID, token: uuid.UUID, error: str, recipient: str
+    ) -> bool:
+        self.calls.append(("blocked", recipient))
+        return True
 
 
 def context(outbox: MemoryOutbox, *results: SendResult, attempts: int = 3) -> SendContext:
@@ -103,6 +116,22 @@ async def test_permanent_fails_at_once_and_names_an_operator_when_needed() -> No
     with pytest.raises(PermanentSendError, match="needs an operator: InsufficientBalance"):
         await attempt_send(ctx, SMS, 1)
     assert outbox.calls[0][0] == "failed"
+
+
+async def test_an_acceptance_records_what_at_billed() -> None:
+    outbox = MemoryOutbox()
+    await attempt_send(context(outbox, accepted("ATXid_b", cost="KES 1.6000")), SMS, 1)
+    assert outbox.billed == [Billing(SmsEncoding.GSM7, 1, Cost("KES", Decimal("1.6000")))]
+
+
+async def test_a_blacklisted_recipient_fails_and_is_suppressed() -> None:
+    outbox = MemoryOutbox()
+    blocked = SendResult(
+        SendOutcome.PERMANENT, "UserInBlacklist", "answered 406", recipient_blocked=True
+    )
+    with pytest.raises(PermanentSendError, match="UserInBlacklist"):
+        await attempt_send(context(outbox, blocked), SMS, 1)
+    assert outbox.calls == [("blocked", SMS.recipient)]
 
 
 async def test_unknown_keeps_the_row_for_the_reconciler() -> None:

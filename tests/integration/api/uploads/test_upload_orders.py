@@ -287,3 +287,26 @@ async def test_an_idempotency_key_replays_the_first_answer(
         "idempotency-key-reused",
     )
     assert await count_rows("orders") == 1
+
+
+async def test_a_suppressed_numbers_uploaded_orders_are_stored_suppressed(
+    client: httpx.AsyncClient, seed_customers: Seed, query: Query
+) -> None:
+    await seed_customers(2)
+    [listed] = await query("SELECT phone FROM customers WHERE code = 'CUST-000002'")
+    await query(
+        "INSERT INTO sms_suppressions (phone, source) VALUES (:p, 'opt_out') RETURNING phone",
+        p=listed["phone"],
+    )
+    rows = [
+        {"customer_code": code, "item": "Tea", "amount": "10"}
+        for code in ("CUST-000001", "CUST-000002", "CUST-000002")
+    ]
+    r = await client.post(ORDERS, json=rows)
+    assert r.status_code == 201, r.text
+    stored = await query(STORED)
+    assert sorted((s["code"], s["status"], s["attempts"]) for s in stored) == [
+        ("CUST-000001", "pending", 0),
+        ("CUST-000002", "suppressed", 0),
+        ("CUST-000002", "suppressed", 0),
+    ]

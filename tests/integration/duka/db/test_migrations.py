@@ -26,6 +26,7 @@ TABLES = {
     "idempotency_keys",
     "delivery_reports",
     "rate_limit_buckets",
+    "sms_suppressions",
 }
 
 
@@ -132,3 +133,32 @@ def test_0003_downgrades_to_0002_and_back(scratch_url: str) -> None:
     assert "ix_notifications_pending_recipient_created_at" not in indexes()
     migrate.upgrade(sa_url, "0003")
     assert schema(sa_url)[1] == "0003"
+
+
+def test_0005_downgrades_to_0004_and_back(scratch_url: str) -> None:
+    """Suppressed notifications, which 0004 cannot hold, go down as failed with why."""
+    sa_url = Settings(database_url=scratch_url).sqlalchemy_url(scratch_url)
+    migrate.upgrade(sa_url, "0005")
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO customers (code, name, phone) VALUES ('C-1', 'A', '+254711000001')"
+        )
+        conn.execute(
+            "INSERT INTO orders (id, customer_id, item, amount, currency, created_by) "
+            "SELECT gen_random_uuid(), id, 'Tea', 5, 'KES', 't' FROM customers"
+        )
+        conn.execute(
+            "INSERT INTO notifications (id, order_id, recipient, body, status) "
+            "SELECT gen_random_uuid(), id, '+254711000001', 'Hi', 'suppressed' FROM orders"
+        )
+        conn.execute(
+            "INSERT INTO sms_suppressions (phone, source) VALUES ('+254711000001', 'opt_out')"
+        )
+    migrate.downgrade(sa_url, "0004")
+    tables, revision, _ = schema(sa_url)
+    assert (revision, "sms_suppressions" in tables) == ("0004", False)
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        row = conn.execute("SELECT status, last_error FROM notifications").fetchone()
+    assert row == ("failed", "suppressed: the number was on the suppression list")
+    migrate.upgrade(sa_url, "0005")
+    assert schema(sa_url)[1] == "0005"

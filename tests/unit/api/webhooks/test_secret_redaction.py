@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from api.deps import get_report_service
+from api.deps import get_report_service, get_suppression_service
 from api.main import create_app
 from duka.core.settings import Settings
 
@@ -96,3 +96,28 @@ def test_access_log_lines_show_no_secret() -> None:
     )
     assert RedactSecretPaths().filter(other)
     assert other.getMessage() == "/api/v1/orders"
+
+
+class ExplodingSuppressions:
+    async def opt_out(self, opt_out: object) -> bool:
+        raise RuntimeError("a bug while storing the opt-out")
+
+
+async def test_the_opt_out_callbacks_secret_path_is_redacted_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    opt_out = "/api/v1/webhooks/africastalking/opt-out/"
+    app = create_app(Settings(at_callback_secret=SecretStr(SECRET)))
+    app.dependency_overrides[get_suppression_service] = ExplodingSuppressions
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://duka.test") as c:
+        r = await c.post(opt_out + SECRET, data={"phoneNumber": "+254712345678"})
+        wrong = await c.post(opt_out + NEAR_MISS, data={"phoneNumber": "+254712345678"})
+    assert r.status_code == 500
+    assert "a bug while storing the opt-out" in server_logs(caplog)
+    assert SECRET not in server_logs(caplog)
+    assert NEAR_MISS not in server_logs(caplog)
+    assert r.json()["instance"] == opt_out + "[redacted]"
+    assert wrong.status_code == 401
+    assert wrong.json()["instance"] == opt_out + "[redacted]"

@@ -318,3 +318,41 @@ async def test_an_ipv6_loopback_host_is_accepted(state: SandboxState) -> None:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://[::1]:8025") as c:
         assert (await c.get("/_sandbox/faults")).status_code == 200
+
+
+async def test_an_opt_out_blacklists_the_number_until_it_opts_back_in(
+    client: httpx.AsyncClient, state: SandboxState
+) -> None:
+    number = FORM["to"]
+    opted = await client.post("/_sandbox/opt-out", json={"phoneNumber": number})
+    # No opt-out URL configured: blacklisted, nobody notified.
+    assert opted.json() == {"blacklisted": [number], "notified": False}
+    assert (await client.get("/_sandbox/blacklist")).json() == {"blacklisted": [number]}
+    refused = (await _send(client)).json()["SMSMessageData"]["Recipients"][0]
+    assert (refused["statusCode"], refused["status"]) == (406, "UserInBlacklist")
+
+    back = await client.post("/_sandbox/opt-in", json={"phoneNumber": number})
+    assert back.json() == {"blacklisted": [], "removed": True}
+    assert (await _send(client)).json()["SMSMessageData"]["Recipients"][0]["statusCode"] == 101
+    state.blacklist.add(number)
+    state.reset()
+    assert state.blacklist.numbers() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"{}", "application/json", 400),
+        (b'{"phoneNumber": "0711000001"}', "application/json", 400),
+        (b'{"phoneNumber": "+254711000001", "senderId": 5}', "application/json", 400),
+        (b"not json", "application/json", 400),
+        (b"phoneNumber=%2B254711000001", "application/x-www-form-urlencoded", 415),
+    ],
+)
+async def test_bad_opt_out_requests_are_refused(
+    client: httpx.AsyncClient, body: bytes, content_type: str, status: int
+) -> None:
+    answer = await client.post(
+        "/_sandbox/opt-out", content=body, headers={"content-type": content_type}
+    )
+    assert answer.status_code == status

@@ -139,3 +139,35 @@ async def test_pending_reports_are_bounded(monkeypatch: pytest.MonkeyPatch) -> N
     reporter.schedule([_message(), _message()])
     assert (reporter.pending, reporter.dropped) == (1, 1)
     await reporter.aclose()
+
+
+async def test_reports_around_the_final_one_go_in_the_order_configured() -> None:
+    receiver = Receiver([])
+    override = ReportOverride(
+        status="Failed",
+        failure_reason="UserInBlackList",
+        before=("Sent", "Submitted"),
+        after=("Buffered", "Rejected"),
+    )
+    inbox = await _run(
+        receiver,
+        FaultConfig(report_delay_s=0, report_by_number={"+254711000001": override}),
+    )
+    sent = [(f["status"], f.get("failureReason")) for f in receiver.forms]
+    assert sent == [
+        ("Sent", None),
+        ("Submitted", None),
+        ("Failed", "UserInBlackList"),
+        ("Buffered", None),
+        ("Rejected", "UserInBlackList"),
+    ]
+    stored = inbox.get("ATXid_1")
+    assert stored is not None
+    # The late intermediate report leaves the latest final status showing.
+    assert (stored.delivery_status, stored.reports_sent) == ("Rejected", 5)
+
+
+@pytest.mark.parametrize("field", ["before", "after"])
+def test_reports_around_the_final_one_must_be_ats_statuses(field: str) -> None:
+    with pytest.raises(ValueError, match="before/after statuses"):
+        ReportOverride.model_validate({field: ["Delivered"]})

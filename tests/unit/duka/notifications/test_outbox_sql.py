@@ -11,7 +11,7 @@ from duka.orders.writes import INSERT_ORDER
 
 def test_statuses_are_quoted_constants_in_the_enums_order() -> None:
     assert sql_literals(*NotificationStatus) == (
-        "'pending', 'sending', 'sent', 'delivered', 'failed'"
+        "'pending', 'sending', 'sent', 'delivered', 'failed', 'suppressed'"
     )
     assert sql.PENDING == "'pending'"
     assert sql.ACCEPTABLE == "'pending', 'sending', 'failed'"

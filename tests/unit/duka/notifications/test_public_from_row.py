@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from duka.notifications.models import NotificationStatus
 from duka.notifications.schemas import NotificationPublic
+from duka.notifications.sms.gsm import SmsEncoding
 
 NOW = datetime(2026, 12, 5, 3, 40, tzinfo=UTC)
 ROW = {
@@ -16,6 +18,10 @@ ROW = {
     "updated_at": NOW,
     "sent_at": NOW,
     "delivered_at": None,
+    "encoding": "GSM-7",
+    "segments": 1,
+    "cost_amount": Decimal("0.8000"),
+    "cost_currency": "KES",
     "item": "a joined query's other column",
 }
 
@@ -24,7 +30,8 @@ def test_it_takes_the_notification_columns_and_ignores_the_rest() -> None:
     notification = NotificationPublic.from_row(ROW)
     assert notification.status is NotificationStatus.SENT
     assert notification.model_dump() == {k: v for k, v in ROW.items() if k != "item"} | {
-        "status": NotificationStatus.SENT
+        "status": NotificationStatus.SENT,
+        "encoding": SmsEncoding.GSM7,
     }
 
 
