@@ -42,9 +42,9 @@ pytestmark = pytest.mark.anyio
 SECRET = "stack-subscription-callback-secret"
 CODE = "CUST-STACK-1"  # not the demo customer login's own (CUST-000001)
 PHONE = "+254712000042"
-# The sandbox reports a second after the send, so that SENT is a state of its own rather
+# The sandbox reports 1.5 s after the send, so that SENT is a state of its own rather
 # than folded into DELIVERED by a subscriber reading after both (subscriptions.py).
-REPORT_DELAY_S = 1.0
+REPORT_DELAY_S = 1.5
 TERMINAL = {"DELIVERED", "FAILED"}
 
 
