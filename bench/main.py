@@ -1,7 +1,8 @@
 """`make bench`: every phase in one run, against the benchmark's own PostgreSQL.
 
 Phases (BENCH_PHASES picks a subset): pgbench baseline, Duka under wrk and at a fixed
-rate, the lean app likewise, and the bulk upload against raw COPY. Results go to
+rate, the same orders through GraphQL's createOrder on the same Duka server (closed loop),
+the lean app likewise, and the bulk upload against raw COPY. Results go to
 bench/results/<timestamp>.json (and latest.json); the markdown summary is printed.
 """
 
@@ -33,7 +34,7 @@ from bench.servers import (
     unverified_command,
 )
 from bench.upload import duka_upload, raw_copy, write_copy_files, write_upload_csv
-from bench.wrk import run_wrk, wrk_version
+from bench.wrk import Api, run_wrk, wrk_version
 
 WARMUP_UPLOAD_ROWS = 500
 
@@ -70,18 +71,24 @@ def fixed_rate(server: Server, config: BenchConfig, rate: float, token: str) -> 
 
 
 def load_server(
-    server: Server, db: BenchDatabase, config: BenchConfig, token: str, fixed_rate_run: bool = True
+    server: Server,
+    db: BenchDatabase,
+    config: BenchConfig,
+    token: str,
+    fixed_rate_run: bool = True,
+    api: Api = "rest",
 ) -> dict[str, Any]:
-    log(f"{server.name}: warm-up {config.warmup_s}s")
-    run_wrk(server.base_url, max(config.levels), config.warmup_s, config.customers, token)
+    name = server.name if api == "rest" else f"{server.name} {api}"
+    log(f"{name}: warm-up {config.warmup_s}s")
+    run_wrk(server.base_url, max(config.levels), config.warmup_s, config.customers, token, api)
     runs: list[dict[str, Any]] = []
     for level in config.levels:
         db.clear_orders()
-        log(f"{server.name}: wrk {level} connections, {config.duration_s}s")
+        log(f"{name}: wrk {level} connections, {config.duration_s}s")
         load_before = load_average()
         cpu_before = process_tree_cpu_s(server.pid)
         run: dict[str, Any] = dict(
-            run_wrk(server.base_url, level, config.duration_s, config.customers, token)
+            run_wrk(server.base_url, level, config.duration_s, config.customers, token, api)
         )
         cpu_s = process_tree_cpu_s(server.pid) - cpu_before
         run["load_average_before"] = load_before
@@ -153,13 +160,20 @@ def run_phases(
     if "pgbench" in config.phases:
         results["pgbench"] = pgbench_phase(db, config)
         save()
-    if "duka" in config.phases or "upload" in config.phases:
-        # One Duka server for both phases: a start costs more than it should on a loaded
-        # 2-core machine (see docs/benchmarks.md), and the upload then meets a warm server.
+    if {"duka", "graphql", "upload"} & set(config.phases):
+        # One Duka server for these phases: a start costs more than it should on a loaded
+        # 2-core machine (see docs/benchmarks.md), GraphQL is measured against the very
+        # server REST was, and the upload then meets a warm server.
         command = duka_command(config, db.url, issuer.issuer)
         with running("duka", command, config.duka_port, "/healthz") as server:
             if "duka" in config.phases:
                 results["duka"] = load_server(server, db, config, token)
+                save()
+            if "graphql" in config.phases:
+                # Closed loop only: the fixed-rate run is REST's latency target.
+                results["graphql"] = load_server(
+                    server, db, config, token, fixed_rate_run=False, api="graphql"
+                )
                 save()
             if "upload" in config.phases:
                 results["upload"] = upload_phase(server, db, config, token)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.graphql_report import GRAPHQL_RATIO_TARGET, graphql_lines, graphql_summary
+
 # The targets from the performance issue.
 LEAN_RATIO_TARGET = 0.7
 P99_TARGET_MS = 50.0
@@ -49,6 +51,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     summary["duka_lease1_peak_rps"] = round(lease1, 1)
     # Throughput one token UPSERT per order would cost, against leased tokens (as shipped).
     summary["per_order_limit_upsert_drop"] = _drop(lease1, duka_peak)
+    summary.update(graphql_summary(results))
     summary["targets"] = {
         "duka_over_lean>=0.7": _met(summary["duka_over_lean"], lambda r: r >= LEAN_RATIO_TARGET),
         "p99<50ms_at_half_peak": _met(p99, lambda v: v < P99_TARGET_MS),
@@ -57,6 +60,9 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         ),
         "validation_drop<=15%": _met(
             summary["validation_drop"], lambda d: d <= VALIDATION_DROP_TARGET
+        ),
+        "graphql_over_rest>=0.8": _met(
+            summary["graphql_over_rest"], lambda r: r >= GRAPHQL_RATIO_TARGET
         ),
     }
     return summary
@@ -165,6 +171,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {title} | {run['seconds']:.2f} | {run['rows_per_s']:,.0f} | "
                 f"{run['orders_stored']:,} / {run['notifications_stored']:,} |"
             )
+    lines += graphql_lines(results)
     lines += _validation_lines(results, summary)
     lines += _limit_lines(results)
     targets = summary["targets"]
@@ -183,6 +190,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"| {targets['upload_over_copy>=0.5']} |",
         f"| token validation costs <= 15% of POST /orders throughput "
         f"| {_pct(summary['validation_drop'])} | {targets['validation_drop<=15%']} |",
+        f"| GraphQL createOrder >= 0.8x REST POST /orders (peak vs peak) "
+        f"| {_fmt(summary['graphql_over_rest'])}x | {targets['graphql_over_rest>=0.8']} |",
         f"| (info) Duka / pgbench peak | {_fmt(summary['duka_over_pgbench'])}x | - |",
     ]
     return "\n".join(lines) + "\n"

@@ -1,21 +1,30 @@
 """Closed-loop load with wrk: N connections, each sending its next request as soon as the
-previous answer arrives. Gives the peak throughput at that concurrency."""
+previous answer arrives. Gives the peak throughput at that concurrency.
+
+`api` picks what each request is: "rest", POST /api/v1/orders; or "graphql", the same order
+as the createOrder mutation on /graphql (bench/orders.lua checks every GraphQL answer's body:
+a 200 that is not a successful payload counts as an error, "refused").
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
-from bench.config import BENCH_DIR, ORDERS_PATH
+from bench.config import BENCH_DIR, GRAPHQL_PATH, ORDERS_PATH
 
 LUA_SCRIPT = BENCH_DIR / "orders.lua"
 MARKER = "BENCH_RESULT "
 
+Api = Literal["rest", "graphql"]
+PATHS: dict[Api, str] = {"rest": ORDERS_PATH, "graphql": GRAPHQL_PATH}
+
 
 class WrkResult(TypedDict):
     tool: str
+    api: str
     connections: int
     threads: int
     duration_s: float
@@ -33,7 +42,12 @@ def wrk_version() -> str:
 
 
 def run_wrk(
-    base_url: str, connections: int, duration_s: int, customers: int, token: str
+    base_url: str,
+    connections: int,
+    duration_s: int,
+    customers: int,
+    token: str,
+    api: Api = "rest",
 ) -> WrkResult:
     # One wrk thread: it drives thousands of requests a second, more than either Python
     # server answers, and every core wrk does not use is left to the server and PostgreSQL.
@@ -41,7 +55,8 @@ def run_wrk(
     env = {
         **os.environ,
         "BENCH_CUSTOMERS": str(customers),
-        "BENCH_PATH": ORDERS_PATH,
+        "BENCH_API": api,
+        "BENCH_PATH": PATHS[api],
         "BENCH_TOKEN": token,
     }
     done = subprocess.run(
@@ -67,9 +82,17 @@ def run_wrk(
     raw: dict[str, Any] = json.loads(line[len(MARKER) :])
     seconds = raw["duration_us"] / 1e6
     errors: dict[str, int] = raw["errors"]
-    failed = errors["status"] + errors["timeout"] + errors["read"] + errors["write"]
+    # "refused": GraphQL's 200 answers that were not a successful payload (orders.lua).
+    failed = (
+        errors["status"]
+        + errors["timeout"]
+        + errors["read"]
+        + errors["write"]
+        + errors.get("refused", 0)
+    )
     return WrkResult(
         tool="wrk",
+        api=api,
         connections=connections,
         threads=threads,
         duration_s=seconds,

@@ -11,20 +11,25 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
 
 import httpx
 import pytest
 import websockets
 from pydantic import SecretStr
 from sqlalchemy import text
-from websockets.asyncio.client import ClientConnection
-from websockets.typing import Subprotocol
 
 from duka.core.settings import Settings
 from duka.db.engine import Database
 from duka.notifications.changes import CHANNEL
 from duka.notifications.outbox.store import Outbox
+from tests.integration.api.graphql.conftest import (
+    PROTOCOL,
+    WAIT_S,
+    connect,
+    next_message,
+    next_state,
+    subscribe,
+)
 from tests.support.keycloak import Tokens
 from tests.support.sms_flows import LiveApi
 
@@ -32,14 +37,7 @@ pytestmark = pytest.mark.anyio
 
 SECRET = "subscription-callback-secret"
 OWN = "CUST-000001"  # the demo customer's code
-SUBSCRIBE = """
-subscription($id: UUID!) {
-  orderNotification(orderId: $id) { status attempts providerMessageId }
-}
-"""
 CUSTOMER_VIEW = "subscription($id: UUID!) { orderNotification(orderId: $id) { status } }"
-WAIT_S = 10.0
-PROTOCOL = Subprotocol("graphql-transport-ws")
 
 
 @pytest.fixture
@@ -67,33 +65,6 @@ async def new_order(http: httpx.AsyncClient, code: str) -> str:
     assert r.status_code == 201, r.text
     order_id: str = r.json()["id"]
     return order_id
-
-
-async def connect(api: LiveApi, token: str) -> ClientConnection:
-    ws = await websockets.connect(f"ws://127.0.0.1:{api.port}/graphql", subprotocols=[PROTOCOL])
-    await ws.send(
-        json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
-    )
-    ack = json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))
-    assert ack["type"] == "connection_ack", ack
-    return ws
-
-
-async def subscribe(ws: ClientConnection, order_id: str, query: str = SUBSCRIBE) -> None:
-    payload = {"query": query, "variables": {"id": order_id}}
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-
-
-async def next_message(ws: ClientConnection) -> dict[str, Any]:
-    message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))
-    return message
-
-
-async def next_state(ws: ClientConnection) -> dict[str, Any]:
-    message = await next_message(ws)
-    assert message["type"] == "next", message
-    state: dict[str, Any] = message["payload"]["data"]["orderNotification"]
-    return state
 
 
 async def test_states_arrive_in_order_through_the_runners_statements_and_the_webhook(
