@@ -89,6 +89,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         stack.start_runner(1)
         await warm_up(db, settings, await customer_ids(db))
         phases["empty"] = await phase("empty", db, stack, args)
+        # Its dispatch runs end (Completed) when it stops: the fill copies a finished one.
+        stack.stop_runner()
         log(f"filling Prefect's database with {args.rows:,} SMS task runs")
         result["fill"] = await asyncio.to_thread(
             fill, stack.prefect.database_url, args.rows, per_flow_run=args.per_flow_run

@@ -40,13 +40,17 @@ def find_templates(conn: psycopg.Connection) -> Templates:
         SELECT f.id, f.state_id, t.id, t.state_id
         FROM flow_run f JOIN task_run t ON t.flow_run_id = f.id
         WHERE f.name LIKE 'sms-dispatch-%' AND t.name LIKE 'sms-ORD-%'
-          AND t.state_type = 'COMPLETED' AND f.state_id IS NOT NULL
+          AND f.state_type = 'COMPLETED' AND t.state_type = 'COMPLETED'
+          AND f.state_id IS NOT NULL
           AND t.state_id IS NOT NULL
         ORDER BY f.created DESC LIMIT 1
         """
     ).fetchone()
     if row is None:
-        raise RuntimeError("no completed SMS task run to copy: run the runner's warm-up first")
+        raise RuntimeError(
+            "no completed dispatch run with a completed SMS task run to copy: send some SMS "
+            "and stop the runner first"
+        )
     return Templates(*row)
 
 
@@ -75,7 +79,7 @@ def _copy(
         sql.Identifier(table),
         sql.SQL(", ").join(map(sql.Identifier, columns)),
         sql.SQL(", ").join(values),
-        sql.SQL(source),  # type: ignore[arg-type]  # our own constant text below
+        sql.SQL(source),
     )
 
 
