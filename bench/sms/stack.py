@@ -125,6 +125,8 @@ def start_stack(
 def drop_database(url: str) -> None:
     admin = make_url(url).set(database="postgres").render_as_string(hide_password=False)
     name = make_url(url).database
+    if not name:
+        raise ValueError("the URL names no database")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))

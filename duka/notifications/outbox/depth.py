@@ -44,7 +44,7 @@ async def outbox_depth(db: Database) -> OutboxDepth:
 # its PostgreSQL trigger's query; deploy/helm/duka/values.yaml holds the same text, and a
 # test keeps them equal): rows waiting for a runner, plus claims a dead runner left behind
 # (lease run out, no attempt in flight), which the sweeper puts back. Each count is served
-# by a partial index (ix_notifications_pending_created_at, ix_notifications_sending):
+# by a partial index (one of those of pending rows, and ix_notifications_sending):
 # tests/integration/duka/notifications/test_backlog_query.py checks the plan.
 BACKLOG_SQL = (
     f"SELECT (SELECT count(*) FROM notifications WHERE status = {PENDING})"  # noqa: S608

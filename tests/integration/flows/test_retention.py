@@ -16,8 +16,9 @@ from collections.abc import Awaitable, Callable
 import psycopg
 import pytest
 from prefect import get_client, task
+from prefect.client.schemas.objects import State
 from prefect.exceptions import ObjectNotFound
-from prefect.states import Completed, Pending, Running, State
+from prefect.states import Completed, Pending, Running
 
 from devtools.at_sandbox.runner import SandboxServer
 from devtools.prefect_server import RETENTION_DAYS, PrefectServer

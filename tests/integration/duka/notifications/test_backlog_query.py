@@ -68,7 +68,11 @@ async def test_both_counts_are_served_by_partial_indexes(db: Database) -> None:
         plan = (await conn.execute(text(f"EXPLAIN (FORMAT JSON) {BACKLOG_SQL}"))).scalar_one()
     found = scans(json.loads(plan) if isinstance(plan, str) else plan)
     assert not [s for s in found if s[0] == "Seq Scan"], found
-    assert {name for _, name in found if name} == {
+    names = {name for _, name in found if name}
+    # Either partial index of pending rows serves the first count (the planner picks).
+    pending = {
         "ix_notifications_pending_created_at",
-        "ix_notifications_sending",
+        "ix_notifications_pending_recipient_created_at",
     }
+    assert len(names & pending) == 1, names
+    assert names - pending == {"ix_notifications_sending"}
