@@ -91,6 +91,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         phases["empty"] = await phase("empty", db, stack, args)
         # Its dispatch runs end (Completed) when it stops: the fill copies a finished one.
         stack.stop_runner()
+        # The server records task runs from events after the clients sent them.
+        await asyncio.to_thread(cpu.wait_idle, stack.prefect_pid)
         log(f"filling Prefect's database with {args.rows:,} SMS task runs")
         result["fill"] = await asyncio.to_thread(
             fill, stack.prefect.database_url, args.rows, per_flow_run=args.per_flow_run

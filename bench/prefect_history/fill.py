@@ -1,12 +1,13 @@
 """Fill a Prefect database with synthetic SMS task runs, in bulk, shaped like the runner's.
 
-Every row is a copy of a real one: after the runner's warm-up, the newest dispatch flow run
-("sms-dispatch-…", tags sms/dispatch), one of its completed "sms-ORD-…" task runs and their
-state rows are the templates, so every column Prefect 3.9.1 has (task key, tags, empirical
-policy, task inputs, state details) is what the runner writes. Each copy gets a new id, a
-new order reference as its name, its own flow run (`per_flow_run` task runs each, like one
-dispatch run's), a dynamic key, and times spread evenly over the past `span_days`: the rows
-stay inside the retention period, and the UI's default "past week" filter sees them all.
+Every row is a copy of a real one: the newest finished dispatch flow run ("sms-dispatch-…",
+tags sms/dispatch; made Completed in the copies), one of its completed "sms-ORD-…" task
+runs and their state rows are the templates, so every column Prefect 3.9.1 has (task key,
+tags, empirical policy, task inputs, state details) is what the runner writes. Each copy
+gets a new id, a new order reference as its name, its own flow run (`per_flow_run` task
+runs each, like one dispatch run's), a dynamic key, and times spread evenly over the past
+`span_days`: the rows stay inside the retention period, and the UI's default "past week"
+filter sees them all.
 
 Rows go in with INSERT … SELECT over generate_series, `chunk` task runs per statement. The
 task run and its state point at each other (task_run.state_id, task_run_state.task_run_id),
@@ -40,7 +41,8 @@ def find_templates(conn: psycopg.Connection) -> Templates:
         SELECT f.id, f.state_id, t.id, t.state_id
         FROM flow_run f JOIN task_run t ON t.flow_run_id = f.id
         WHERE f.name LIKE 'sms-dispatch-%' AND t.name LIKE 'sms-ORD-%'
-          AND f.state_type = 'COMPLETED' AND t.state_type = 'COMPLETED'
+          AND f.state_type IN ('COMPLETED', 'CRASHED', 'CANCELLED')
+          AND t.state_type = 'COMPLETED'
           AND f.state_id IS NOT NULL
           AND t.state_id IS NOT NULL
         ORDER BY f.created DESC LIMIT 1
@@ -48,7 +50,7 @@ def find_templates(conn: psycopg.Connection) -> Templates:
     ).fetchone()
     if row is None:
         raise RuntimeError(
-            "no completed dispatch run with a completed SMS task run to copy: send some SMS "
+            "no finished dispatch run with a completed SMS task run to copy: send some SMS "
             "and stop the runner first"
         )
     return Templates(*row)
@@ -99,6 +101,9 @@ _FLOW_RUNS = {
     "end_time": _FLOW_AT + " + interval '5 minutes'",
     "state_timestamp": _FLOW_AT + " + interval '5 minutes'",
     "state_id": "g.fs",
+    # A runner stopped by SIGTERM leaves its dispatch run Crashed: the copies are Completed.
+    "state_type": "'COMPLETED'",
+    "state_name": "'Completed'",
 }
 _FLOW_RUN_STATES = {
     "id": "g.fs",
@@ -106,6 +111,9 @@ _FLOW_RUN_STATES = {
     "updated": _FLOW_AT,
     "timestamp": _FLOW_AT + " + interval '5 minutes'",
     "flow_run_id": "g.fr",
+    "type": "'COMPLETED'",
+    "name": "'Completed'",
+    "message": "NULL",
 }
 _TASK_RUNS = {
     "id": "g.tr",
