@@ -87,7 +87,9 @@ def _copy(
 
 # The i-th synthetic task run happens at :now - i * :step; its flow run is i / :per.
 _AT = "(CAST(%(now)s AS timestamptz) - g.i * CAST(%(step)s AS interval))"
-_FLOW_AT = "(CAST(%(now)s AS timestamptz) - g.f * %(per)s * CAST(%(step)s AS interval))"
+_FLOW_AT = (
+    "(CAST(%(now)s AS timestamptz) - g.f * CAST(%(per)s AS bigint) * CAST(%(step)s AS interval))"
+)
 _RUN_TIME = "CAST('50 milliseconds' AS interval)"
 
 _FLOW_RUNS = {
@@ -164,7 +166,7 @@ def fill(
         conn.execute("SET session_replication_role = replica")
         conn.execute(
             "CREATE TEMP TABLE bench_flows AS SELECT f, gen_random_uuid() AS fr, "
-            "gen_random_uuid() AS fs FROM generate_series(0, %(n)s - 1) f",
+            "gen_random_uuid() AS fs FROM generate_series(0, CAST(%(n)s AS bigint) - 1) f",
             {"n": -(-count // per_flow_run)},
         )
         conn.execute("CREATE TEMP TABLE bench_ids (i bigint, f bigint, tr uuid, ts uuid)")
@@ -184,8 +186,9 @@ def fill(
             with conn.transaction():
                 conn.execute("TRUNCATE bench_ids")
                 conn.execute(
-                    "INSERT INTO bench_ids SELECT i, i / %(per)s, gen_random_uuid(), "
-                    "gen_random_uuid() FROM generate_series(%(lo)s, %(hi)s) i",
+                    "INSERT INTO bench_ids SELECT i, i / CAST(%(per)s AS bigint), "
+                    "gen_random_uuid(), gen_random_uuid() "
+                    "FROM generate_series(CAST(%(lo)s AS bigint), CAST(%(hi)s AS bigint)) i",
                     {"per": per_flow_run, "lo": lo, "hi": hi},
                 )
                 conn.execute(task_runs, {**base, "tpl": tpl.task_run})
