@@ -29,7 +29,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{machine['cpu_model']}; load average {machine['load_average_at_start']} at start, "
         f"{result.get('load_average_at_end')} at end), commit {machine.get('commit')}",
         "",
-        f"Task runs: {empty['task_runs']:,} empty, {filled['task_runs']:,} filled "
+        f"Task runs while the calls were timed: {empty['task_runs']:,} empty, "
+        f"{filled['task_runs']:,} filled "
         f"(load {fill.get('load_s')} s, ANALYZE {fill.get('analyze_s')} s).",
         "",
         "| figure | empty | filled | filled/empty | target ≤ 1.10 |",
