@@ -26,7 +26,7 @@ from flows.context import RunnerContext
 from flows.prefect_api import create_flow_run_once
 from flows.runner import SmsRunner
 from flows.sweep import sweep_order_sms
-from tests.support.sms_flows import FAST, settings_for
+from tests.support.sms_flows import FAST, running_runner, settings_for, wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -124,6 +124,26 @@ async def test_the_retention_pass_deletes_only_duka_runs_abandoned_before_the_se
     assert await exists(finished_old), "finished runs are Prefect's vacuum's"
     assert await exists(foreign_old), "not Duka's"
     assert await task_runs_of(abandoned_young) == 1
+
+
+async def test_a_running_runner_prunes_once_per_interval(
+    prefect_server: PrefectServer, sandbox: SandboxServer, database_url: str
+) -> None:
+    abandoned = await make_run(Running(), ["sms", "dispatch"], with_task=False)
+    age(prefect_server, abandoned, RUN_RETENTION_DAYS + 1, "expected_start_time")
+    sms = FAST.model_copy(
+        update={
+            "run_retention_days": RUN_RETENTION_DAYS,
+            "retention_interval_s": 7200.0 + uuid.uuid4().int % 3600,
+        }
+    )
+    async with running_runner(settings_for(database_url, sandbox), sms) as runner:
+
+        async def pruned() -> bool:
+            return runner.prunes == 1
+
+        await wait_until(pruned, 60, "the runner's first retention pass")
+    assert not await exists(abandoned)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float) -> bool:
