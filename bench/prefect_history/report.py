@@ -31,7 +31,7 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"Task runs while the calls were timed: {empty['task_runs']:,} empty, "
         f"{filled['task_runs']:,} filled "
-        f"(load {fill.get('load_s')} s, ANALYZE {fill.get('analyze_s')} s).",
+        f"(load {fill.get('load_s')} s, VACUUM ANALYZE {fill.get('analyze_s')} s).",
         "",
         "| figure | empty | filled | filled/empty | target ≤ 1.10 |",
         "|---|---|---|---|---|",
