@@ -310,6 +310,8 @@ def test_operator_secret_access_and_api_server_egress(render: Callable[[str], Re
         ("securityContext.runAsNonRoot=false", "runAsNonRoot"),
         ("api.replicas=0", "replicas"),
         ("config.extra.NOT_DUKA=1", "NOT_DUKA"),
+        # A runner also sweeps and prunes: KEDA must never scale the runners to zero.
+        ("flows.autoscaling.minReplicas=0", "minReplicas"),
     ],
 )
 def test_values_schema_refuses(helm: Path, setting: str, complaint: str) -> None:
