@@ -36,6 +36,21 @@ _OPTIONAL_SERVICES = (
 )
 
 
+# Retention, on by default in every Prefect server Duka starts (the same values are in the
+# duka-prefect image and the devstack chart: tests/unit/devtools/test_prefect_retention.py).
+# Prefect's own vacuum service deletes finished flow runs with their task runs, logs and
+# artifacts once they ended RETENTION_DAYS ago, and events EVENT_RETENTION_DAYS old; the
+# runner deletes Duka's abandoned runs (flows/retention.py). The environment overrides any
+# of them. docs/operations.md, "Prefect history retention".
+RETENTION_DAYS = 14
+EVENT_RETENTION_DAYS = 7
+RETENTION_ENV = {
+    "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": "events,flow_runs",
+    "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": str(RETENTION_DAYS * 86400),
+    "PREFECT_SERVER_EVENTS_RETENTION_PERIOD": f"P{EVENT_RETENTION_DAYS}D",
+}
+
+
 class PrefectServerError(RuntimeError):
     pass
 
@@ -71,6 +86,8 @@ class PrefectServer:
     ui: bool = True
     all_services: bool = True
     log_file: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """Set in the server's environment last (the tests shorten the vacuum's loop)."""
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -89,6 +106,7 @@ class PrefectServer:
     def server_env(self) -> dict[str, str]:
         async_url = make_url(self.database_url).set(drivername="postgresql+asyncpg")
         env = {
+            **RETENTION_ENV,
             **os.environ,
             "PREFECT_HOME": str(self.home),
             "PREFECT_API_DATABASE_CONNECTION_URL": async_url.render_as_string(hide_password=False),
@@ -101,6 +119,7 @@ class PrefectServer:
         if not self.all_services:
             for name in _OPTIONAL_SERVICES:
                 env[f"PREFECT_SERVER_SERVICES_{name}_ENABLED"] = "false"
+        env.update(self.extra_env)
         return env
 
     @property

@@ -97,6 +97,10 @@ async def _once(which: str) -> int:
         from flows.dispatch import dispatch_order_sms
 
         print(await dispatch_order_sms())
+    elif which == "prune":
+        from flows.retention import prune_abandoned_runs
+
+        print(await prune_abandoned_runs())
     else:
         from flows.sweep import sweep_order_sms
 
@@ -110,9 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "send-pending", "sweep"],
+        choices=["run", "send-pending", "sweep", "prune"],
         help="run: the long-lived runner (default); send-pending: one dispatch run that "
-        "sends what is pending; sweep: one sweeper run",
+        "sends what is pending; sweep: one sweeper run; prune: one retention run "
+        "(deletes Duka's abandoned Prefect runs, flows/retention.py)",
     )
     args = parser.parse_args(argv)
 

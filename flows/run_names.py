@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 DISPATCH = "sms-dispatch"
 SWEEP = "sms-sweep"
+RETENTION = "sms-retention"
 
 
 def run_name(prefix: str, at: datetime | None = None) -> str:

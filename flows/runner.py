@@ -31,6 +31,7 @@ from flows.dispatch import dispatch_order_sms
 from flows.dispatch_loop import DispatchSession
 from flows.listen import WakeListener
 from flows.prefect_api import CreatedRun, create_flow_run_once
+from flows.retention import prune_abandoned_runs
 from flows.sweep import sweep_order_sms
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class SmsRunner:
         self._sessions: dict[str, tuple[DispatchSession, asyncio.Task[None]]] = {}
         self._prefect_backoff_s = 1.0
         self.sweeps = 0
+        self.prunes = 0
         self.dispatch_runs = 0
 
     def wake(self) -> None:
@@ -64,6 +66,8 @@ class SmsRunner:
             asyncio.create_task(self._dispatch_loop(), name="dispatch"),
         ]
         sweeper = asyncio.create_task(self._sweep_loop(stop), name="sweep")
+        if self.sms.retention_interval_s > 0:
+            loops.append(asyncio.create_task(self._retention_loop(), name="retention"))
         try:
             await stop.wait()
         finally:
@@ -205,3 +209,35 @@ class SmsRunner:
         if work.pending or ran:
             self.wake()
         return ran
+
+    # -- retention -----------------------------------------------------------
+
+    async def _retention_loop(self) -> None:
+        while True:
+            try:
+                await self.prune_once()
+            except Exception as exc:  # Prefect down: the next interval tries again
+                log.warning("retention pass skipped (%s: %s)", type(exc).__name__, exc)
+            await asyncio.sleep(self.sms.retention_interval_s)
+
+    async def prune_once(self) -> bool:
+        """Run the retention flow (flows/retention.py) unless another runner of this
+        Prefect server already did in this interval; True when it ran."""
+        slot = int(time.time() // self.sms.retention_interval_s)
+        created = await create_flow_run_once(
+            prune_abandoned_runs,
+            name=run_names.run_name(run_names.RETENTION),
+            parameters={"retention_days": self.sms.run_retention_days},
+            tags=["sms", "retention"],
+            idempotency_key=f"sms-retention:{self.sms.retention_interval_s:g}:{slot}",
+        )
+        if not created.created:
+            return False
+        await run_flow_async(
+            prune_abandoned_runs,
+            flow_run=created.flow_run,
+            parameters={"retention_days": self.sms.run_retention_days},
+            return_type="state",
+        )
+        self.prunes += 1
+        return True

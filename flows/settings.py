@@ -96,6 +96,24 @@ class SmsFlowSettings(BaseSettings):
         ),
     )
 
+    run_retention_days: float = Field(
+        default=14.0,
+        ge=1,
+        le=3650,
+        description=(
+            "Duka's Prefect flow runs that never finished (a runner killed mid-run) are "
+            "deleted, with their task runs, once due this many days ago; keep it equal to the "
+            "Prefect server's PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD, which "
+            "deletes the finished ones."
+        ),
+    )
+    retention_interval_s: float = Field(
+        default=3600.0,
+        ge=0,
+        le=7 * 86400,
+        description="How often the runner deletes abandoned flow runs (0: never).",
+    )
+
     metrics_port: int = Field(
         default=9465,
         ge=0,

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from devtools.prefect_server import PrefectServer, free_port
 from duka.core.settings import Settings
@@ -77,16 +80,22 @@ class Stack:
         self.pg.stop()
 
 
-def start_stack() -> Stack:
+def start_stack(
+    prefect_database: str = "prefect_bench", fresh_prefect: bool = False, pg_port: int = PG_PORT
+) -> Stack:
+    """The stack; `fresh_prefect` drops `prefect_database` first (an empty history)."""
     pg = EmbeddedPostgres(
         data_dir=ROOT / ".state" / "bench-sms-postgres" / "data",
-        port=PG_PORT,
+        port=pg_port,
         database="duka_bench_sms",
     )
     pg.ensure_running()
     migrate.upgrade(Settings(database_url=pg.url).sqlalchemy_url(pg.url))
+    prefect_url = pg.url.rsplit("/", 1)[0] + "/" + prefect_database
+    if fresh_prefect:
+        drop_database(prefect_url)
     prefect = PrefectServer(
-        database_url=pg.url.rsplit("/", 1)[0] + "/prefect_bench",
+        database_url=prefect_url,
         home=ROOT / ".state" / "bench-sms-prefect",
         ui=False,
         all_services=False,
@@ -111,3 +120,14 @@ def start_stack() -> Stack:
                 raise
             time.sleep(0.2)
     return stack
+
+
+def drop_database(url: str) -> None:
+    admin = make_url(url).set(database="postgres").render_as_string(hide_password=False)
+    name = make_url(url).database
+    if not name:
+        raise ValueError("the URL names no database")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

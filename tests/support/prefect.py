@@ -27,6 +27,7 @@ from devtools.prefect_server import PrefectServer
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "prefect_test"
 PG_WAIT_S = 600.0
+VACUUM_LOOP_S = 2
 
 _server: PrefectServer | None = None
 _launcher: threading.Thread | None = None
@@ -68,6 +69,9 @@ def _launch(server_url: str) -> None:
             home=ROOT / ".state" / "test-prefect",
             ui=False,
             all_services=False,
+            # Prefect's retention vacuum every few seconds instead of hourly, so a test sees
+            # it delete (tests/integration/flows/test_retention.py).
+            extra_env={"PREFECT_SERVER_SERVICES_DB_VACUUM_LOOP_SECONDS": str(VACUUM_LOOP_S)},
         )
         server.start()
         _server = server

@@ -39,6 +39,8 @@ FAST = SmsFlowSettings(
     session_idle_s=2.0,
     session_max_s=120.0,
     prefect_backoff_max_s=1.0,
+    # The retention pass has its own tests (tests/integration/flows/test_retention.py).
+    retention_interval_s=0,
 )
 
 

@@ -38,3 +38,16 @@ async def outbox_depth(db: Database) -> OutboxDepth:
     async with db.autocommit() as conn:
         row = (await conn.execute(_DEPTH)).one()
     return OutboxDepth(int(row.pending), int(row.sending), max(float(row.oldest_pending_s), 0.0))
+
+
+# The backlog an autoscaler scales the runners on (the chart's KEDA ScaledObject runs it as
+# its PostgreSQL trigger's query; deploy/helm/duka/values.yaml holds the same text, and a
+# test keeps them equal): rows waiting for a runner, plus claims a dead runner left behind
+# (lease run out, no attempt in flight), which the sweeper puts back. Each count is served
+# by a partial index (one of those of pending rows, and ix_notifications_sending):
+# tests/integration/duka/notifications/test_backlog_query.py checks the plan.
+BACKLOG_SQL = (
+    f"SELECT (SELECT count(*) FROM notifications WHERE status = {PENDING})"  # noqa: S608
+    f" + (SELECT count(*) FROM notifications WHERE status = {SENDING}"
+    " AND send_started_at IS NULL AND (lease_until IS NULL OR lease_until < now()))"
+)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from duka.notifications.outbox.depth import BACKLOG_SQL
 from tests.integration.deploy.deploy_support import (
     CHART,
     NAMESPACE,
@@ -189,6 +190,39 @@ def test_ingress_hpa_and_budget(render: Callable[[str], Rendered]) -> None:
     assert image == "ghcr.io/duka-dev/duka@sha256:" + "0" * 64
 
 
+def test_runners_scale_on_the_outbox_backlog_with_keda(
+    render: Callable[[str], Rendered],
+) -> None:
+    assert not {"ScaledObject", "TriggerAuthentication"} & render("default").kinds()
+    rendered = render("external-everything")
+    scaled = rendered.find("ScaledObject")
+    flows = rendered.find("Deployment", "-flows")
+    assert "replicas" not in flows["spec"]  # KEDA owns the count
+    assert scaled["spec"]["scaleTargetRef"]["name"] == flows["metadata"]["name"]
+    assert (scaled["spec"]["minReplicaCount"], scaled["spec"]["maxReplicaCount"]) == (1, 8)
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "postgresql"
+    assert trigger["metadata"]["query"] == BACKLOG_SQL
+    assert trigger["metadata"]["targetQueryValue"] == "500"
+    auth = rendered.find("TriggerAuthentication")
+    assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
+    # The database URL comes from the existing Secret, never from the values.
+    assert auth["spec"]["secretTargetRef"] == [
+        {"parameter": "connection", "name": "duka-database", "key": "url"}
+    ]
+
+
+def test_keda_needs_a_secret_with_the_database_url(helm: Path) -> None:
+    done = subprocess.run(
+        [str(helm), "template", "duka", str(CHART), "--set", "flows.autoscaling.enabled=true"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "flows.autoscaling needs a Secret" in done.stderr
+
+
 def test_metrics_ports_stay_out_of_the_ingress_service(render: Callable[[str], Rendered]) -> None:
     rendered = render("external-everything")
     api_service = rendered.find("Service", "-api")
@@ -276,6 +310,8 @@ def test_operator_secret_access_and_api_server_egress(render: Callable[[str], Re
         ("securityContext.runAsNonRoot=false", "runAsNonRoot"),
         ("api.replicas=0", "replicas"),
         ("config.extra.NOT_DUKA=1", "NOT_DUKA"),
+        # A runner also sweeps and prunes: KEDA must never scale the runners to zero.
+        ("flows.autoscaling.minReplicas=0", "minReplicas"),
     ],
 )
 def test_values_schema_refuses(helm: Path, setting: str, complaint: str) -> None:

@@ -22,6 +22,8 @@ from tests.integration.deploy.deploy_support import (
     run,
 )
 from tests.integration.deploy.openapi_schemas import SCHEMA_LOCATION, write_schemas
+from tests.support.keda_crds import KINDS as KEDA_KINDS
+from tests.support.keda_crds import keda_crds
 from tests.support.kube_apiserver import KubeApiServer
 
 CRD_DIR = CHART / "crds"
@@ -35,6 +37,11 @@ def chart_crds() -> list[Manifest]:
 
 def crd_kinds() -> set[str]:
     return {crd["spec"]["names"]["kind"] for crd in chart_crds()}
+
+
+def cluster_crds() -> list[Manifest]:
+    """The chart's CRDs and those of what it optionally uses: KEDA's, from KEDA's module."""
+    return chart_crds() + keda_crds()
 
 
 def without_undefined_custom_kinds(documents: list[Manifest]) -> list[Manifest]:
@@ -61,7 +68,7 @@ def cluster(kube_apiserver: KubeApiServer) -> KubeApiServer:
     existing = kube_apiserver.kubectl("get", "namespace", NAMESPACE, check=False)
     if existing.returncode != 0:
         kube_apiserver.kubectl("create", "namespace", NAMESPACE)
-    crds = chart_crds()
+    crds = cluster_crds()
     if crds:
         kube_apiserver.kubectl("apply", "--server-side", "-f", "-", stdin=as_yaml_stream(crds))
         kube_apiserver.kubectl(
@@ -72,7 +79,7 @@ def cluster(kube_apiserver: KubeApiServer) -> KubeApiServer:
 
 @pytest.fixture(scope="session")
 def schema_dir(cluster: KubeApiServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    wanted = crd_kinds()
+    wanted = crd_kinds() | KEDA_KINDS
     deadline = time.monotonic() + 60
     while True:
         # The apiserver republishes its OpenAPI document a moment after a CRD is established.
@@ -203,3 +210,29 @@ def test_server_refuses_what_the_chart_must_not_produce(
     )
     assert done.returncode != 0
     assert "containerPort" in done.stderr
+
+
+def test_keda_objects_are_checked_against_keda_crds(
+    cluster: KubeApiServer, render: Callable[[str], Rendered]
+) -> None:
+    """The chart's ScaledObject and TriggerAuthentication pass KEDA's own schema (the
+    examples' dry-runs above), and that schema is really applied: a broken one is refused."""
+    rendered = render("external-everything")
+    objects = [rendered.find("TriggerAuthentication"), rendered.find("ScaledObject")]
+    out = server_dry_run(cluster, objects)
+    name = objects[1]["metadata"]["name"]
+    assert f"scaledobject.keda.sh/{name} created (server dry run)" in out, out
+    broken = rendered.find("ScaledObject")
+    del broken["spec"]["scaleTargetRef"]["name"]
+    done = cluster.kubectl(
+        "apply",
+        "--dry-run=server",
+        "-n",
+        NAMESPACE,
+        "-f",
+        "-",
+        stdin=as_yaml_stream([broken]),
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "scaleTargetRef.name" in done.stderr
