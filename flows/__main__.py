@@ -21,15 +21,17 @@ if TYPE_CHECKING:
     from flows.settings import SmsFlowSettings
 
 
-def configure_logging(task_log_level: str, level: int = logging.INFO) -> None:
+def configure_logging(task_log_level: str, level: str = "info") -> None:
     # Prefect configures logging when `prefect.main` is first imported (by the flow engine,
     # lazily), which would reset the levels set below: have that done first, then put the
-    # process's own console format and level in place of Prefect's on the root logger.
+    # process's own format (DUKA_LOG_FORMAT) and level in place of Prefect's on the root
+    # logger.
     import prefect.main  # noqa: F401
 
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    from duka.core.logs import configure_logging as configure_root
+    from duka.core.settings import get_settings
+
+    configure_root(get_settings().log_format_effective, level, "flows")
     # One line per task run is what caps the sending rate (docs/benchmarks.md): keep them
     # for failures unless asked for. Flow runs keep their INFO summaries.
     logging.getLogger("prefect.task_runs").setLevel(task_log_level)
