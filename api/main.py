@@ -19,6 +19,7 @@ from api.core.middleware import (
     SecurityHeadersMiddleware,
 )
 from api.core.openapi_statuses import document_gate_statuses
+from api.core.request_context import RequestContextMiddleware
 from api.customers.router import router as customers_router
 from api.docs_ui import router as docs_ui
 from api.graphql import endpoint as graphql_endpoint
@@ -59,7 +60,9 @@ class DukaAPI(FastAPI):
             from api.core.metrics import RequestMetricsMiddleware
 
             app = RequestMetricsMiddleware(app)
-        return app
+        # Outermost: every answer carries the request id, and every log line of the
+        # request (the metrics middleware's included) has it.
+        return RequestContextMiddleware(app)
 
 
 def _start_pool_sampler(app: FastAPI, settings: Settings) -> asyncio.Task[None] | None:
@@ -159,8 +162,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-            expose_headers=["Location", "Idempotent-Replayed"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "X-Request-ID",
+                "traceparent",
+            ],
+            expose_headers=["Location", "Idempotent-Replayed", "X-Request-ID"],
             max_age=600,
         )
     return app
