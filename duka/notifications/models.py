@@ -101,3 +101,6 @@ class Notification(Timestamped, Base):
     claim_token: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     send_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    traceparent: Mapped[str | None] = mapped_column(String(55))
+    """The W3C traceparent of the request that created the row (duka/core/tracing.py): the
+    runner logs it with every line about the SMS."""

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duka.auth.principal import Principal
+from duka.core import log_context
 from duka.core.errors import ConflictError
 from duka.core.pagination import after_cursor, page_of
 from duka.core.settings import Settings
@@ -179,6 +180,7 @@ class OrderService:
             currency=data.currency or self.settings.default_currency,
             ordered_at=data.ordered_at or datetime.now(UTC),
             created_by=principal.subject,
+            traceparent=log_context.get("traceparent"),
         )
         if data.customer_id is not None:
             customer = self.customers.by_id(data.customer_id)

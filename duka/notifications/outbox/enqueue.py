@@ -27,21 +27,26 @@ from duka.notifications.wakeup import NOTIFY_EXPR
 CHANNEL = "sms"
 
 
-def insert_with_order(*, order: str, customer: str, body: str) -> str:
+def insert_with_order(
+    *, order: str, customer: str, body: str, traceparent: str = "%(traceparent)s"
+) -> str:
     """The outbox row's `INSERT … RETURNING status, attempts, updated_at`, for a CTE of a
     statement that also writes the order: `order` names the CTE returning the new order's
-    `id`, `customer` the one with the customer's `phone`, `body` the rendered text (a
-    placeholder of the caller's driver)."""
-    return f"""INSERT INTO notifications (id, order_id, channel, recipient, body)
-    SELECT gen_random_uuid(), {order}.id, '{CHANNEL}', {customer}.phone, {body} FROM {order}, {customer}
-    RETURNING status, attempts, updated_at"""  # noqa: S608, E501 - the callers' own names
+    `id`, `customer` the one with the customer's `phone`, `body` the rendered text and
+    `traceparent` the creating request's W3C traceparent (placeholders of the caller's
+    driver)."""
+    return f"""INSERT INTO notifications (id, order_id, channel, recipient, body, traceparent)
+    SELECT gen_random_uuid(), {order}.id, '{CHANNEL}', {customer}.phone, {body}, {traceparent}
+    FROM {order}, {customer}
+    RETURNING status, attempts, updated_at"""  # noqa: S608 - the callers' own names
 
 
 COPY_TABLE = "notifications"
-COPY_COLUMNS = ("id", "order_id", "recipient", "body")
-COPY_TYPES = ("uuid", "uuid", "text", "text")
-CopyRow = tuple[bytes, bytes, str, str]
-"""id, order id (16 bytes each, as the COPY writer takes uuids), recipient, body"""
+COPY_COLUMNS = ("id", "order_id", "recipient", "body", "traceparent")
+COPY_TYPES = ("uuid", "uuid", "text", "text", "text")
+CopyRow = tuple[bytes, bytes, str, str, str | None]
+"""id, order id (16 bytes each, as the COPY writer takes uuids), recipient, body, the
+creating request's traceparent"""
 
 # failed → pending, in one statement that also wakes the sender at commit. The message id
 # and times of an earlier, undelivered send are cleared: the retry is a new message.

@@ -132,3 +132,23 @@ def test_0003_downgrades_to_0002_and_back(scratch_url: str) -> None:
     assert "ix_notifications_pending_recipient_created_at" not in indexes()
     migrate.upgrade(sa_url, "0003")
     assert schema(sa_url)[1] == "0003"
+
+
+def test_0006_adds_the_traceparent_column_and_takes_it_away(scratch_url: str) -> None:
+    sa_url = Settings(database_url=scratch_url).sqlalchemy_url(scratch_url)
+
+    def columns() -> set[str]:
+        engine = create_engine(sa_url)
+        try:
+            with engine.connect() as conn:
+                return {c["name"] for c in inspect(conn).get_columns("notifications")}
+        finally:
+            engine.dispose()
+
+    migrate.upgrade(sa_url, "0006")
+    assert "traceparent" in columns()
+    migrate.downgrade(sa_url, "0004")
+    assert schema(sa_url)[1] == "0004"
+    assert "traceparent" not in columns()
+    migrate.upgrade(sa_url, "0006")
+    assert "traceparent" in columns()
