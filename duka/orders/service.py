@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -35,6 +36,8 @@ from duka.orders.exceptions import (
 from duka.orders.models import Order
 from duka.orders.schemas import OrderCreate, OrderPage, OrderPublic
 from duka.orders.writes import InsertedOrder, NewOrder, insert_order, look_up_customer
+
+log = logging.getLogger(__name__)
 
 _c = Customer.__table__.c
 _o = Order.__table__.c
@@ -143,6 +146,10 @@ class OrderService:
         )
         if not replayed:
             self.wakeups.signal()  # committed: the SMS sender may look
+        # The first line of the order's story: a grep of its reference goes on in the runner.
+        log.info(
+            "order %s", "replayed" if replayed else "accepted", extra={"order_ref": order.reference}
+        )
         return order, replayed
 
     async def _unit_of_work(
