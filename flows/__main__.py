@@ -96,6 +96,10 @@ async def _once(which: str) -> int:
         from flows.dispatch import dispatch_order_sms
 
         print(await dispatch_order_sms())
+    elif which == "report":
+        from flows.report import report_order_sms
+
+        print(await report_order_sms())
     else:
         from flows.sweep import sweep_order_sms
 
@@ -109,9 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "send-pending", "sweep"],
+        choices=["run", "send-pending", "sweep", "report"],
         help="run: the long-lived runner (default); send-pending: one dispatch run that "
-        "sends what is pending; sweep: one sweeper run",
+        "sends what is pending; sweep: one sweeper run; report: the SMS report of the last "
+        "complete period (a markdown artifact)",
     )
     args = parser.parse_args(argv)
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 DISPATCH = "sms-dispatch"
 SWEEP = "sms-sweep"
+REPORT = "sms-report"
 
 
 def run_name(prefix: str, at: datetime | None = None) -> str:
