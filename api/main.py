@@ -55,14 +55,15 @@ class DukaAPI(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's server-error middleware too, so that a 500 carries the headers.
         app: ASGIApp = SecurityHeadersMiddleware(super().build_middleware_stack())
+        # Around everything but the metrics: every answer carries the request id (the
+        # gates' 413/415 and the 500s too), and every log line of the request has it.
+        app = RequestContextMiddleware(app)
         if self.state.settings.metrics_enabled:
             # Outermost: it sees every answer, the gates' 413/415 and the 500s included.
             from api.core.metrics import RequestMetricsMiddleware
 
             app = RequestMetricsMiddleware(app)
-        # Outermost: every answer carries the request id, and every log line of the
-        # request (the metrics middleware's included) has it.
-        return RequestContextMiddleware(app)
+        return app
 
 
 def _start_pool_sampler(app: FastAPI, settings: Settings) -> asyncio.Task[None] | None:

@@ -122,7 +122,7 @@ class DispatchLoop:
             return False
         limit = min(self.sms.batch_size, room)
         rows = await self.outbox.claim(self.token, limit, self.sms.lease_s)
-        if rows:
+        if rows and log.isEnabledFor(logging.INFO):
             # One line per claim, naming every order in it: a grep of a reference finds it.
             log.info(
                 "claimed %d sms",
