@@ -115,5 +115,5 @@ def test_configure_logging_replaces_the_root_handlers(stream: io.StringIO) -> No
 def test_the_format_defaults_to_json_in_production(
     environment: str, given: str | None, effective: str
 ) -> None:
-    settings = Settings(environment=environment, log_format=given)  # type: ignore[arg-type]
+    settings = Settings(environment=environment, log_format=given)
     assert settings.log_format_effective == effective
