@@ -24,6 +24,7 @@ LogFormat = Literal["json", "text"]
 # The context fields the text format shows, in this order, after the message.
 TEXT_FIELDS = ("order_ref", "request_id", "traceparent")
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+_NOISE = ("taskName", "color_message")
 
 
 class ContextFilter(logging.Filter):
@@ -59,8 +60,10 @@ class DukaJsonFormatter(OrjsonFormatter):
         # The timestamp first, so that the line reads in the order people scan it.
         log_data["time"] = None
         super().add_fields(log_data, record, message_dict)
-        # Python 3.12's asyncio task name says nothing an operator needs.
-        log_data.pop("taskName", None)
+        # Python 3.12's asyncio task name says nothing an operator needs, and uvicorn's
+        # copy of its message with terminal colours is noise in a JSON line.
+        for noise in _NOISE:
+            log_data.pop(noise, None)
 
 
 class DukaTextFormatter(logging.Formatter):

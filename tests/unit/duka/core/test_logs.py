@@ -90,8 +90,12 @@ def test_text_lines_show_the_order_and_request(stream: io.StringIO) -> None:
 
 def test_uvicorns_loggers_go_through_the_root_handler(stream: io.StringIO) -> None:
     use("json", stream)
-    logging.getLogger("uvicorn.error").info("Started server process")
-    assert json.loads(stream.getvalue())["logger"] == "uvicorn.error"
+    logging.getLogger("uvicorn.error").info(
+        "Started server process", extra={"color_message": "Started \x1b[36mserver\x1b[0m"}
+    )
+    line = json.loads(stream.getvalue())
+    assert line["logger"] == "uvicorn.error"
+    assert "color_message" not in line
 
 
 def test_configure_logging_replaces_the_root_handlers(stream: io.StringIO) -> None:
