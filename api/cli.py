@@ -85,12 +85,16 @@ def _stopped_by(signum: int, frame: object) -> None:
 def _run_uvicorn(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    from duka.core.logs import logging_config
+
     uvicorn.run(
         "api.asgi:app",
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
+        # Each worker configures its logging from this (JSON lines in production).
+        log_config=logging_config(settings.log_format_effective, settings.log_level, "api"),
         access_log=args.access_log,
         proxy_headers=True,
         server_header=False,

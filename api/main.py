@@ -19,6 +19,7 @@ from api.core.middleware import (
     SecurityHeadersMiddleware,
 )
 from api.core.openapi_statuses import document_gate_statuses
+from api.core.request_context import RequestContextMiddleware
 from api.customers.router import router as customers_router
 from api.docs_ui import router as docs_ui
 from api.graphql import endpoint as graphql_endpoint
@@ -56,6 +57,9 @@ class DukaAPI(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's server-error middleware too, so that a 500 carries the headers.
         app: ASGIApp = SecurityHeadersMiddleware(super().build_middleware_stack())
+        # Around everything but the metrics: every answer carries the request id (the
+        # gates' 413/415 and the 500s too), and every log line of the request has it.
+        app = RequestContextMiddleware(app)
         if self.state.settings.metrics_enabled:
             # Outermost: it sees every answer, the gates' 413/415 and the 500s included.
             from api.core.metrics import RequestMetricsMiddleware
@@ -165,8 +169,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-            expose_headers=["Location", "Idempotent-Replayed"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "X-Request-ID",
+                "traceparent",
+            ],
+            expose_headers=["Location", "Idempotent-Replayed", "X-Request-ID"],
             max_age=600,
         )
     return app

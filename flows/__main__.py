@@ -21,15 +21,17 @@ if TYPE_CHECKING:
     from flows.settings import SmsFlowSettings
 
 
-def configure_logging(task_log_level: str, level: int = logging.INFO) -> None:
+def configure_logging(task_log_level: str, level: str = "info") -> None:
     # Prefect configures logging when `prefect.main` is first imported (by the flow engine,
     # lazily), which would reset the levels set below: have that done first, then put the
-    # process's own console format and level in place of Prefect's on the root logger.
+    # process's own format (DUKA_LOG_FORMAT) and level in place of Prefect's on the root
+    # logger.
     import prefect.main  # noqa: F401
 
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    from duka.core.logs import configure_logging as configure_root
+    from duka.core.settings import get_settings
+
+    configure_root(get_settings().log_format_effective, level, "flows")
     # One line per task run is what caps the sending rate (docs/benchmarks.md): keep them
     # for failures unless asked for. Flow runs keep their INFO summaries.
     logging.getLogger("prefect.task_runs").setLevel(task_log_level)
@@ -101,6 +103,10 @@ async def _once(which: str) -> int:
         from flows.retention import prune_abandoned_runs
 
         print(await prune_abandoned_runs())
+    elif which == "report":
+        from flows.report import report_order_sms
+
+        print(await report_order_sms())
     else:
         from flows.sweep import sweep_order_sms
 
@@ -114,10 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "send-pending", "sweep", "prune"],
+        choices=["run", "send-pending", "sweep", "prune", "report"],
         help="run: the long-lived runner (default); send-pending: one dispatch run that "
         "sends what is pending; sweep: one sweeper run; prune: one retention run "
-        "(deletes Duka's abandoned Prefect runs, flows/retention.py)",
+        "(deletes Duka's abandoned Prefect runs, flows/retention.py); report: the SMS report "
+        "of the last complete period (a markdown artifact)",
     )
     args = parser.parse_args(argv)
 

@@ -25,6 +25,7 @@ from prefect.utilities.annotations import quote
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from duka.core import log_context
 from duka.notifications.outbox.claim import ClaimedSms
 from flows.context import LiveObject, RunnerContext
 from flows.send import SendContext, Sent, send_order_sms
@@ -121,6 +122,13 @@ class DispatchLoop:
             return False
         limit = min(self.sms.batch_size, room)
         rows = await self.outbox.claim(self.token, limit, self.sms.lease_s)
+        if rows and log.isEnabledFor(logging.INFO):
+            # One line per claim, naming every order in it: a grep of a reference finds it.
+            log.info(
+                "claimed %d sms",
+                len(rows),
+                extra={"order_refs": [row.reference for row in rows]},
+            )
         for row in rows:
             self._start(row)
         self.tally["claimed"] += len(rows)
@@ -150,6 +158,14 @@ class DispatchLoop:
         task.add_done_callback(self._finished)
 
     async def _send_when_free(self, row: ClaimedSms) -> State[Sent]:
+        # Every line about this SMS from here on (the runner's, Prefect's task run, the
+        # gateway's) carries its order reference and the creating request's traceparent.
+        with log_context.bound(
+            order_ref=row.reference, traceparent=row.traceparent, notification_id=str(row.id)
+        ):
+            return await self._send_in_slot(row)
+
+    async def _send_in_slot(self, row: ClaimedSms) -> State[Sent]:
         # The task run starts only when a slot is free: a claimed row waiting here has no
         # attempt yet (a crash frees it), and the event loop is never flooded with the
         # start-up work of hundreds of task runs at once.

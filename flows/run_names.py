@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 DISPATCH = "sms-dispatch"
 SWEEP = "sms-sweep"
 RETENTION = "sms-retention"
+REPORT = "sms-report"
 
 
 def run_name(prefix: str, at: datetime | None = None) -> str:

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import Flow
@@ -31,11 +32,15 @@ from flows.dispatch import dispatch_order_sms
 from flows.dispatch_loop import DispatchSession
 from flows.listen import WakeListener
 from flows.prefect_api import CreatedRun, create_flow_run_once
+from flows.report import period_of, report_order_sms
 from flows.retention import prune_abandoned_runs
 from flows.sweep import sweep_order_sms
 
 log = logging.getLogger(__name__)
 
+# The report runs this long after its period ends: rows whose time is the period's last
+# instant are committed by then.
+_REPORT_AFTER_S = 1.0
 # What the server records as a run's parameter: the runner's id, to find its runs.
 _RECORDED = "<passed in process by runner {runner}>"
 
@@ -53,6 +58,8 @@ class SmsRunner:
         self.sweeps = 0
         self.prunes = 0
         self.dispatch_runs = 0
+        self.reports = 0
+        self._reported_until: datetime | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -68,6 +75,7 @@ class SmsRunner:
         sweeper = asyncio.create_task(self._sweep_loop(stop), name="sweep")
         if self.sms.retention_interval_s > 0:
             loops.append(asyncio.create_task(self._retention_loop(), name="retention"))
+        reporter = asyncio.create_task(self._report_loop(stop), name="report")
         try:
             await stop.wait()
         finally:
@@ -75,11 +83,13 @@ class SmsRunner:
             for task in loops:
                 task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
-            # A sweep in progress finishes (it is short); dispatch runs get `grace_s`.
-            await asyncio.wait([sweeper], timeout=grace_s)
+            # A sweep or report in progress finishes (they are short); dispatch runs get
+            # `grace_s`.
+            await asyncio.wait([sweeper, reporter], timeout=grace_s)
             await self._drain(grace_s)
             sweeper.cancel()
-            await asyncio.gather(sweeper, return_exceptions=True)
+            reporter.cancel()
+            await asyncio.gather(sweeper, reporter, return_exceptions=True)
 
     async def _drain(self, grace_s: float) -> None:
         running = [task for _, task in self._sessions.values()]
@@ -181,6 +191,52 @@ class SmsRunner:
             except Exception as exc:
                 log.warning("sweep skipped (%s: %s)", type(exc).__name__, exc)
 
+    # -- the SMS report ------------------------------------------------------
+
+    async def _report_loop(self, stop: asyncio.Event) -> None:
+        """Report the period that ended, at start and after each period's end; apart from
+        the sweeps, so that a slow or unreachable Prefect never holds them up."""
+        while not stop.is_set():
+            try:
+                await self.report_once()
+                now = time.time()
+                interval = self.sms.report_interval_s
+                delay = interval - now % interval + _REPORT_AFTER_S
+            except Exception as exc:
+                log.warning("SMS report skipped (%s: %s)", type(exc).__name__, exc)
+                delay = min(self.sms.prefect_backoff_max_s, 60.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+
+    def _outbox_scope(self) -> str:
+        outbox = make_url(self.ctx.db.libpq_url)
+        return f"{outbox.host}:{outbox.port}/{outbox.database}"
+
+    async def report_once(self, now: datetime | None = None) -> bool:
+        """Run the report flow for the period that ended last, once per period across all
+        runners of this outbox; True when this call ran it."""
+        interval = self.sms.report_interval_s
+        _, until = period_of(now or datetime.now(UTC), interval)
+        if until == self._reported_until:
+            return False
+        created = await self._create_run(
+            report_order_sms,
+            run_names.REPORT,
+            "ctx",
+            f"sms-report:{self._outbox_scope()}:{interval:g}:{until.isoformat()}",
+        )
+        self._reported_until = until
+        if not created.created:
+            return False
+        await run_flow_async(
+            report_order_sms,
+            flow_run=created.flow_run,
+            parameters={"ctx": quote(self.ctx), "until": until},
+            return_type="state",
+        )
+        self.reports += 1
+        return True
+
     async def sweep_once(self) -> bool:
         """Run the sweeper flow if the outbox needs it; True when it ran."""
         sms = self.sms
@@ -189,8 +245,7 @@ class SmsRunner:
         if work.needs_sweep:
             # One sweep per interval across all runners of this outbox: the key names both.
             slot = int(time.time() // sms.sweep_interval_s)
-            outbox = make_url(self.ctx.db.libpq_url)
-            scope = f"{outbox.host}:{outbox.port}/{outbox.database}"
+            scope = self._outbox_scope()
             created = await self._create_run(
                 sweep_order_sms,
                 run_names.SWEEP,

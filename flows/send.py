@@ -102,6 +102,7 @@ async def attempt_send(ctx: SendContext, sms: ClaimedSms, attempt: int) -> Sent:
         # Nothing was sent: safe to try again after the backoff.
         raise TransientSendError(f"database unavailable: {type(exc).__name__}") from exc
     if started is None:
+        log.warning("sms not sent: no longer claimed by this run")
         raise ClaimLostError("the notification is no longer claimed by this run; not sent")
     metrics.attempt_begun()
     result = await ctx.gateway.send(sms.recipient, sms.body, idempotency_key=f"{sms.id}:{started}")
@@ -110,13 +111,23 @@ async def attempt_send(ctx: SendContext, sms: ClaimedSms, attempt: int) -> Sent:
     if result.outcome is SendOutcome.ACCEPTED:
         billing = billing_of(sms.body, result.cost)
         await ctx.outbox.accepted(sms.id, result.provider_message_id, billing)
+        # The one INFO line per SMS the runner writes (each costs the sender a little of
+        # its rate): the message id links it to the delivery report's line.
+        log.info(
+            "sms accepted: attempt %d, message id %s",
+            attempt,
+            result.provider_message_id,
+            extra={"message_id": result.provider_message_id},
+        )
         return "sent"
     if result.outcome is SendOutcome.TRANSIENT:
         if final:
             error = f"{error} (gave up after {attempt} attempts)"
             await ctx.outbox.failed(sms.id, ctx.token, error)
+            log.warning("sms failed: %s", error)
         else:
             await ctx.outbox.end_attempt(sms.id, ctx.token, error)
+            log.info("sms attempt %d failed, to be retried: %s", attempt, error)
         raise TransientSendError(error)
     if result.outcome is SendOutcome.PERMANENT:
         if result.recipient_blocked:
@@ -124,9 +135,11 @@ async def attempt_send(ctx: SendContext, sms: ClaimedSms, attempt: int) -> Sent:
             await ctx.outbox.blocked(sms.id, ctx.token, error, sms.recipient)
         else:
             await ctx.outbox.failed(sms.id, ctx.token, error)
+        log.warning("sms failed: %s", error)
         raise PermanentSendError(error)
     error = f"outcome unknown ({error}); awaiting evidence before any resend"
     await ctx.outbox.unknown(sms.id, ctx.token, error)
+    log.warning("sms %s", error)
     raise OutcomeUnknownError(error)
 
 

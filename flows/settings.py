@@ -121,6 +121,14 @@ class SmsFlowSettings(BaseSettings):
         description="Metrics port of `python -m flows run` when DUKA_METRICS_ENABLED "
         "(bound on DUKA_METRICS_HOST; 0: any free).",
     )
+    report_interval_s: float = Field(
+        default=3600.0,
+        ge=60,
+        le=7 * 86400,
+        description="Period of the runner's SMS report, a markdown artifact in the Prefect "
+        "UI (sent, failed by reason, suppressed, cost) made once per period for the period "
+        "that ended.",
+    )
     outbox_sample_s: float = Field(
         default=15.0,
         gt=0,

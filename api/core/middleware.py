@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.problems import PROBLEM_JSON, TYPE_PREFIX
+from duka.core import log_context
 from duka.core.redaction import redact_path
 
 API_HEADERS: tuple[tuple[bytes, bytes], ...] = (
@@ -65,6 +66,9 @@ def _problem(status: int, slug: str, title: str, detail: str, path: str) -> tupl
         "detail": detail,
         "instance": redact_path(path),
     }
+    request_id = log_context.get("request_id")
+    if request_id is not None:
+        body["request_id"] = request_id
     return json.dumps(body).encode(), status
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from duka.core import log_context
 from duka.core.errors import (
     AuthenticationError,
     DomainError,
@@ -49,6 +50,11 @@ class Problem(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[ProblemFieldError] | None = None
+    request_id: str | None = Field(
+        default=None,
+        description="The request's id (also its `X-Request-ID` header): what its log lines "
+        "carry, to quote when reporting a problem.",
+    )
 
 
 def problem_response(
@@ -68,6 +74,9 @@ def problem_response(
         "detail": detail,
         "instance": redact_path(request.url.path),
     }
+    request_id = log_context.get("request_id")
+    if request_id is not None:
+        body["request_id"] = request_id
     if errors is not None:
         body["errors"] = [
             {"field": e.field, "message": e.message, "code": e.code}

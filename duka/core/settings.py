@@ -221,6 +221,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="Log lines of the API, the SMS runner and the operator: `json` (one "
+        "object per line: time, level, logger, message and the request's or SMS's fields) "
+        "or `text`. Unset: json with DUKA_ENVIRONMENT=production, text otherwise.",
+    )
     server_limit_concurrency: int | None = Field(
         default=1000,
         ge=1,
@@ -354,6 +360,12 @@ class Settings(BaseSettings):
         if self.graphql_ide is not None:
             return self.graphql_ide
         return self.environment != "production"
+
+    @property
+    def log_format_effective(self) -> Literal["json", "text"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "text"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -131,3 +131,7 @@ class Notification(Timestamped, Base):
     segments: Mapped[int | None] = mapped_column(Integer)
     cost_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     cost_currency: Mapped[str | None] = mapped_column(String(3))
+
+    traceparent: Mapped[str | None] = mapped_column(String(55))
+    """The W3C traceparent of the request that created the row (duka/core/tracing.py): the
+    runner logs it with every line about the SMS."""

@@ -30,10 +30,12 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import TextClause
 
+from duka.core import log_context
 from duka.db.engine import Database
 from duka.notifications.outbox import evidence
 from duka.notifications.outbox.reports import link_reports, lock_message_ids
 from duka.notifications.outbox.work import UnknownSend
+from duka.notifications.template import order_reference
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,11 @@ class Reconciler:
     async def settle(self, sends: list[UnknownSend], now: datetime) -> ReconcileSummary:
         summary = ReconcileSummary()
         for send in sends:
-            await self._settle_one(send, now, summary)
+            # Every line about this send names its order (docs/operations.md, "Logs").
+            with log_context.bound(
+                order_ref=order_reference(send.order_id.hex), notification_id=str(send.id)
+            ):
+                await self._settle_one(send, now, summary)
         return summary
 
     async def _settle_one(self, send: UnknownSend, now: datetime, out: ReconcileSummary) -> None:
@@ -90,14 +96,17 @@ class Reconciler:
                 "ask the provider; check its dashboard, then retry if it was not sent"
             )
             out.failed += await self._move(evidence.GIVE_UP, send, error)
+            log.warning("sms failed: %s", error)
             return
         held = await self.lookup.message_ids(send.recipient, send.body)
         if held is None:
             if now - send.send_started_at > timedelta(seconds=2 * self.grace_s + 60):
                 error = "outcome unknown: the provider could not be asked; check, then retry"
                 out.failed += await self._move(evidence.GIVE_UP, send, error)
+                log.warning("sms failed: %s", error)
             else:
                 out.waiting += 1
+                log.info("sms outcome still unknown: the provider cannot be asked yet")
             return
         for message_id in await self._unassigned(held):
             if await self._adopt(send, message_id):
@@ -106,6 +115,7 @@ class Reconciler:
         # Every message the provider holds with this text belongs to another notification.
         error = "outcome unknown, and the provider has no record of it: sending again"
         out.resent += await self._move(evidence.RESEND, send, error)
+        log.warning("sms %s", error)
 
     async def _reported_message(self, send: UnknownSend) -> str | None:
         async with self.db.autocommit() as conn:

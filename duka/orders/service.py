@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duka.auth.principal import Principal
+from duka.core import log_context
 from duka.core.errors import ConflictError
 from duka.core.pagination import after_cursor, page_of
 from duka.core.settings import Settings
@@ -34,6 +36,8 @@ from duka.orders.exceptions import (
 from duka.orders.models import Order
 from duka.orders.schemas import OrderCreate, OrderPage, OrderPublic
 from duka.orders.writes import InsertedOrder, NewOrder, insert_order, look_up_customer
+
+log = logging.getLogger(__name__)
 
 _c = Customer.__table__.c
 _o = Order.__table__.c
@@ -150,6 +154,10 @@ class OrderService:
         )
         if not replayed:
             self.wakeups.signal()  # committed: the SMS sender may look
+        # The first line of the order's story: a grep of its reference goes on in the runner.
+        log.info(
+            "order %s", "replayed" if replayed else "accepted", extra={"order_ref": order.reference}
+        )
         return order, replayed
 
     async def _unit_of_work(
@@ -187,6 +195,7 @@ class OrderService:
             currency=data.currency or self.settings.default_currency,
             ordered_at=data.ordered_at or datetime.now(UTC),
             created_by=principal.subject,
+            traceparent=log_context.get("traceparent"),
         )
         if data.customer_id is not None:
             customer = self.customers.by_id(data.customer_id)

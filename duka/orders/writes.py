@@ -62,6 +62,8 @@ class NewOrder:
     currency: str
     ordered_at: datetime
     created_by: str
+    traceparent: str | None = None
+    """The creating request's W3C traceparent, stored with the SMS for the runner's logs."""
 
 
 class InsertedOrder(NamedTuple):
@@ -101,6 +103,7 @@ async def insert_order(
             "ordered_at": order.ordered_at,
             "created_by": order.created_by,
             "body": body,
+            "traceparent": order.traceparent,
         },
     )
     row = await cursor.fetchone()

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duka.auth.principal import Principal
+from duka.core import log_context
 from duka.core.errors import FieldError, ValidationFailedError
 from duka.core.settings import Settings
 from duka.customers.models import Customer
@@ -158,6 +159,7 @@ def _outbox_rows(
     """Each order's SMS, pending (or suppressed): the text a single order gets
     (duka/orders/service.py), rendered while PostgreSQL stores the rows before it."""
     template = compiled(settings.sms_template, settings.zone)
+    traceparent = log_context.get("traceparent")  # the upload's request made them all
     note_ids = ascending_uuid4s(len(orders))
     for note_id, order_id, (_, ref, item, quantity, amount, currency, at) in zip(
         note_ids, order_ids, orders, strict=False
@@ -170,5 +172,6 @@ def _outbox_rows(
             template.fill(
                 name, order_reference(order_id.hex()), quantity, item, currency, amount, at
             ),
+            traceparent,
             copy_status(phone, suppressed),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -21,6 +22,8 @@ from duka.uploads.order_store import store_orders
 from duka.uploads.reading import read_upload
 from duka.uploads.schemas import UploadFingerprint, UploadKind, UploadResult
 from duka.uploads.upload import Upload
+
+log = logging.getLogger(__name__)
 
 Action = Callable[[AsyncConnection], Awaitable[UploadResult]]
 
@@ -68,7 +71,12 @@ class UploadService:
             await self.limiter.order_rows(await driver_of(conn), principal, created)
             return UploadResult(kind="orders", created=created)
 
-        return await self._run("orders", upload, digest, principal, idempotency_key, action)
+        result, replayed = await self._run(
+            "orders", upload, digest, principal, idempotency_key, action
+        )
+        # The orders' SMS carry this request's traceparent: its trace id ties them to it.
+        log.info("order upload %s: %d orders", "replayed" if replayed else "stored", result.created)
+        return result, replayed
 
     async def _run(
         self,

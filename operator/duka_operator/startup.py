@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 import kopf
 
+from duka.core.logs import configure_logging
+from duka.core.settings import get_settings
 from duka_operator import kube
 
 FINALIZER = "duka.dev/finalizer"
@@ -28,7 +31,15 @@ def apply_settings(settings: kopf.OperatorSettings) -> None:
     settings.background.cancellation_polling = 2.0
 
 
+def use_duka_log_format() -> None:
+    """kopf's lines in Duka's format (DUKA_LOG_FORMAT: JSON in production), at the level
+    kopf's command line chose (--verbose, --quiet); its object fields come along."""
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    configure_logging(get_settings().log_format_effective, str(level), "operator")
+
+
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+    use_duka_log_format()
     apply_settings(settings)
     await kube.load_config()

@@ -81,7 +81,7 @@ CLAIM = text(
     SET status = {SENDING}, claim_token = :token, lease_until = {LEASE}, updated_at = now()
     FROM picked
     WHERE n.id = picked.id
-    RETURNING n.id, n.order_id, n.recipient, n.body, picked.fair
+    RETURNING n.id, n.order_id, n.recipient, n.body, n.traceparent, picked.fair
     """  # noqa: S608 - constants only
 )
 
@@ -124,6 +124,8 @@ class ClaimedSms:
     order_id: uuid.UUID
     recipient: str
     body: str
+    traceparent: str | None = None
+    """The creating request's W3C traceparent (None for rows written without one)."""
 
     @property
     def reference(self) -> str:

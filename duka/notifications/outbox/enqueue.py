@@ -30,13 +30,17 @@ from duka.notifications.wakeup import NOTIFY_EXPR
 CHANNEL = "sms"
 
 
-def insert_with_order(*, order: str, customer: str, body: str) -> str:
+def insert_with_order(
+    *, order: str, customer: str, body: str, traceparent: str = "%(traceparent)s"
+) -> str:
     """The outbox row's `INSERT … RETURNING status, attempts, updated_at`, for a CTE of a
     statement that also writes the order: `order` names the CTE returning the new order's
-    `id`, `customer` the one with the customer's `phone`, `body` the rendered text (a
-    placeholder of the caller's driver)."""
-    return f"""INSERT INTO notifications (id, order_id, channel, recipient, body, status)
-    SELECT gen_random_uuid(), {order}.id, '{CHANNEL}', {customer}.phone, {body},
+    `id`, `customer` the one with the customer's `phone`, `body` the rendered text and
+    `traceparent` the creating request's W3C traceparent (placeholders of the caller's
+    driver)."""
+    return f"""INSERT INTO notifications
+        (id, order_id, channel, recipient, body, traceparent, status)
+    SELECT gen_random_uuid(), {order}.id, '{CHANNEL}', {customer}.phone, {body}, {traceparent},
         CASE WHEN EXISTS (SELECT 1 FROM sms_suppressions s WHERE s.phone = {customer}.phone)
              THEN {SUPPRESSED} ELSE {PENDING} END
     FROM {order}, {customer}
@@ -44,10 +48,11 @@ def insert_with_order(*, order: str, customer: str, body: str) -> str:
 
 
 COPY_TABLE = "notifications"
-COPY_COLUMNS = ("id", "order_id", "recipient", "body", "status")
-COPY_TYPES = ("uuid", "uuid", "text", "text", "text")
-CopyRow = tuple[bytes, bytes, str, str, str]
-"""id, order id (16 bytes each, as the COPY writer takes uuids), recipient, body, status"""
+COPY_COLUMNS = ("id", "order_id", "recipient", "body", "traceparent", "status")
+COPY_TYPES = ("uuid", "uuid", "text", "text", "text", "text")
+CopyRow = tuple[bytes, bytes, str, str, str | None, str]
+"""id, order id (16 bytes each, as the COPY writer takes uuids), recipient, body, the
+creating request's traceparent, status"""
 # Which of an upload's recipients are suppressed (`:phones`, a text array): read in the
 # upload's transaction, just before its COPY.
 SUPPRESSED_AMONG = text("SELECT phone FROM sms_suppressions WHERE phone = ANY(:phones)")

@@ -73,7 +73,7 @@ class Outbox:
         async with self.db.autocommit() as conn:
             rows = (await conn.execute(CLAIM, params)).all()
         self.claim_cursor = last_turn([r.recipient for r in rows if r.fair], after)
-        return [ClaimedSms(r.id, r.order_id, r.recipient, r.body) for r in rows]
+        return [ClaimedSms(r.id, r.order_id, r.recipient, r.body, r.traceparent) for r in rows]
 
     async def begin_attempt(self, notification_id: uuid.UUID, token: uuid.UUID) -> int | None:
         """The attempt's number, or None when the claim is no longer ours."""

@@ -29,7 +29,8 @@ class RecordingOutbox:
 
     async def claim(self, token: uuid.UUID, limit: int, lease_s: float) -> list[Any]:
         self.claims.append((token, limit, lease_s))
-        return [object()] * min(self.rows, limit)
+        row = ClaimedSms(uuid.uuid4(), uuid.uuid4(), "+254700000001", "Hi")
+        return [row] * min(self.rows, limit)
 
     async def heartbeat(self, tokens: list[uuid.UUID], lease_s: float) -> None:
         self.heartbeats.append((tokens, lease_s))

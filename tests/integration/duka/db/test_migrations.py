@@ -162,3 +162,23 @@ def test_0005_downgrades_to_0004_and_back(scratch_url: str) -> None:
     assert row == ("failed", "suppressed: the number was on the suppression list")
     migrate.upgrade(sa_url, "0005")
     assert schema(sa_url)[1] == "0005"
+
+
+def test_0006_adds_the_traceparent_column_and_takes_it_away(scratch_url: str) -> None:
+    sa_url = Settings(database_url=scratch_url).sqlalchemy_url(scratch_url)
+
+    def columns() -> set[str]:
+        engine = create_engine(sa_url)
+        try:
+            with engine.connect() as conn:
+                return {c["name"] for c in inspect(conn).get_columns("notifications")}
+        finally:
+            engine.dispose()
+
+    migrate.upgrade(sa_url, "0006")
+    assert "traceparent" in columns()
+    migrate.downgrade(sa_url, "0005")
+    assert schema(sa_url)[1] == "0005"
+    assert "traceparent" not in columns()
+    migrate.upgrade(sa_url, "0006")
+    assert "traceparent" in columns()
