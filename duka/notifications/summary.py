@@ -5,9 +5,9 @@ Prefect UI, so that operators see the counts without reading logs. One statement
 notifications table: rows accepted by the provider in the period (`sent_at`), and rows
 that ended failed or suppressed in it (`updated_at`).
 
-Suppressed counts rows in status `suppressed` (the opt-out list's, issue 14); none exist
-until that status does. Costs are not stored per notification yet: `cost` is None and the
-report shows "n/a".
+Suppressed counts rows in status `suppressed` (the suppression list's). Cost sums what AT
+billed for the sends accepted in the period (`cost_amount`, `cost_currency`, stored with the
+acceptance), by currency.
 """
 
 from __future__ import annotations
@@ -41,6 +41,14 @@ _FAILURES = text(
     WHERE status = {FAILED} AND updated_at >= :since AND updated_at < :until
     GROUP BY last_error
     """  # noqa: S608 - constants only
+)
+
+_COSTS = text(
+    """
+    SELECT cost_currency, sum(cost_amount) AS amount FROM notifications
+    WHERE sent_at >= :since AND sent_at < :until AND cost_currency IS NOT NULL
+    GROUP BY cost_currency
+    """
 )
 
 _GAVE_UP = re.compile(r" \(gave up after \d+ attempts\)$")
@@ -120,6 +128,7 @@ async def summarize(db: Database, since: datetime, until: datetime) -> SmsSummar
     async with db.autocommit() as conn:
         counts = (await conn.execute(_COUNTS, window)).one()
         failures = (await conn.execute(_FAILURES, window)).all()
+        costs = (await conn.execute(_COSTS, window)).all()
     failed: Counter[str] = Counter()
     for last_error, n in failures:
         failed[failure_reason(last_error)] += int(n)
@@ -129,4 +138,5 @@ async def summarize(db: Database, since: datetime, until: datetime) -> SmsSummar
         sent=int(counts.sent),
         failed=dict(failed),
         suppressed=int(counts.suppressed),
+        cost={currency: Decimal(amount) for currency, amount in costs},
     )

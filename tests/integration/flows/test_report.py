@@ -82,8 +82,17 @@ async def test_the_report_counts_its_period_into_a_markdown_artifact(
             ("sent", after, after, None),
             ("failed", None, before, "InvalidPhoneNumber: old"),
             ("pending", None, in_period, None),
+            ("suppressed", None, in_period, None),
         ],
     )
+    async with db.begin() as conn:
+        # What AT billed: every accepted send cost KES 0.80; only the period's 3 count.
+        await conn.execute(
+            text(
+                "UPDATE notifications SET cost_amount = 0.8, cost_currency = 'KES' "
+                "WHERE sent_at IS NOT NULL"
+            )
+        )
     settings = settings_for(database_url, sandbox)
     sms = FAST.model_copy(update={"report_interval_s": interval})
     ctx = await RunnerContext.open(settings, sms)
@@ -98,11 +107,11 @@ async def test_the_report_counts_its_period_into_a_markdown_artifact(
     assert f"{since:%Y-%m-%d %H:%M} UTC to {until:%Y-%m-%d %H:%M} UTC" in artifact.description
     markdown = artifact.data
     assert "| sent | failed | suppressed |" in markdown
-    assert "| 3 | 4 | 0 |" in markdown
+    assert "| 3 | 4 | 1 |" in markdown
     assert "| InvalidPhoneNumber | 2 |" in markdown
     assert "| not delivered: Failed | 1 |" in markdown
     assert "| UserInBlacklist | 1 |" in markdown
-    assert "n/a" in markdown.split("## Cost by currency")[1]
+    assert "| KES | 2.4000 |" in markdown.split("## Cost by currency")[1]
 
 
 async def test_runners_report_each_period_once(
