@@ -89,6 +89,8 @@ def page_html(issuer: str, client_id: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="referrer" content="no-referrer">'
+        # No /favicon.ico request (a 404 in the console on every load).
+        '<link rel="icon" href="data:,">'
         f"<title>Duka GraphQL - GraphiQL</title>{styles}</head>"
         f"<body {data}>"
         '<header id="session"><strong>Duka GraphQL</strong>'

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
+from websockets.sync.connection import Connection
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 # Recorded by a script the browser itself adds to every document (not subject to its CSP).
@@ -52,7 +53,7 @@ def chromium() -> str:
 class Page:
     """One tab, attached in flat mode: commands carry its session id."""
 
-    ws: ClientConnection
+    ws: Connection
     session: str
     timeout: float = 60.0
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -95,7 +96,10 @@ class Page:
             if last and not isinstance(last, RuntimeError):
                 return last
             time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {expression!r} (last: {last!r})")
+        console = "\n".join(self.console())
+        raise AssertionError(
+            f"timed out waiting for {expression!r} (last: {last!r}); the console:\n{console}"
+        )
 
     def goto(self, url: str) -> None:
         self.send("Page.navigate", {"url": url})
@@ -177,7 +181,7 @@ def browser_page(timeout: float = 60.0) -> Iterator[Page]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _answer(ws: ClientConnection, call_id: int, timeout: float) -> dict[str, Any]:
+def _answer(ws: Connection, call_id: int, timeout: float) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         answer = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))

@@ -121,10 +121,12 @@
   }
 
   function isSubscription(params, opts) {
-    // GraphiQL hands over the parsed document; without it (its own introspection), the
-    // named operation's keyword, or the document's first one, comments dropped.
+    // GraphiQL hands over the parsed document, but it is parsed a moment after each edit:
+    // it is used only when it is the text being sent. Otherwise (GraphiQL's own
+    // introspection, a run right after an edit) the named operation's keyword, or the
+    // document's first one, comments dropped.
     var ast = opts && opts.documentAST;
-    if (ast && ast.definitions) {
+    if (ast && ast.definitions && ast.loc && ast.loc.source.body === params.query) {
       var operations = ast.definitions.filter(function (d) {
         return d.kind === "OperationDefinition";
       });
