@@ -227,7 +227,7 @@ def test_dev_on_another_port_registers_the_docs_login_redirect(
     [(admin, base, client_id)] = registered
     assert admin == ("http://127.0.0.1:8180", "admin", "pw")
     assert (base, client_id) == ("http://127.0.0.1:8123", "duka-swagger")
-    warning = "the /docs login may not work on http://127.0.0.1:8123"
+    warning = "the /docs and GraphiQL login may not work on http://127.0.0.1:8123"
     assert (warning in capsys.readouterr().err) is fails
 
 
