@@ -92,6 +92,11 @@ async def test_without_the_bundles_the_page_names_the_make_target(
     assert (await c.post("/graphql", json={"query": "{ __typename }"})).status_code == 401
 
 
+async def test_the_page_stays_out_of_the_openapi_document(client_for: ClientFor) -> None:
+    spec = (await client_for().get("/openapi.json")).json()
+    assert not [path for path in spec["paths"] if "graph" in path]
+
+
 async def test_turned_off_there_is_no_page_and_no_assets(client_for: ClientFor) -> None:
     c = client_for(graphql_ide=False)
     assert (await c.get("/graphql", headers={"accept": "text/html"})).status_code == 404
