@@ -54,7 +54,7 @@ test-unit: sync ## unit tests only (seconds, no I/O)
 test-integration: sync graphiql ## integration tests only
 	@$(RUN) pytest tests/integration
 
-e2e: sync ## end-to-end (root, podman): a real single-node cluster running the charts, CD's deploy script
+e2e: sync graphiql ## end-to-end (root, podman): a real single-node cluster running the charts, CD's deploy script
 	@python3 deploy/tools/build.py cluster
 	@$(RUN) pytest tests/e2e -p no:cacheprovider
 
