@@ -32,6 +32,10 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-default-groups --no-install-project \
         --no-install-package apprise
 COPY . .
+# GraphiQL's bundles come in with the context (`make graphiql` on the host; the image build
+# runs it): no network for them here, and no image without them.
+RUN test -f api/graphiql/vendor/graphiql.min.js \
+    || { echo 'api/graphiql/vendor is empty: run make graphiql first' >&2; exit 1; }
 # Non-editable: the project lands in the venv as a wheel, so the runtime needs no /src.
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-default-groups --no-editable \

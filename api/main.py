@@ -22,6 +22,7 @@ from api.core.openapi_statuses import document_gate_statuses
 from api.core.request_context import RequestContextMiddleware
 from api.customers.router import router as customers_router
 from api.docs_ui import router as docs_ui
+from api.graphiql import router as graphiql_page
 from api.graphql import endpoint as graphql_endpoint
 from api.health.router import migration_head
 from api.health.router import router as health_router
@@ -151,7 +152,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health_router)
     docs_ui.mount(app, settings)
-    # GraphQL beside REST, over the same services (docs/graphql.md).
+    # GraphQL beside REST, over the same services (docs/graphql.md); GraphiQL's page takes
+    # GET /graphql, so it is mounted first.
+    if settings.graphql_ide_enabled:
+        graphiql_page.mount(app, settings)
     graphql_endpoint.mount(app, settings)
 
     # Security headers wrap everything (see DukaAPI); then CORS, size and media-type gates.

@@ -35,12 +35,13 @@ def _dev_keycloak(settings: Settings) -> KeycloakServer | None:
 
 
 def _allow_docs_login(keycloak: KeycloakServer, base: str, client_id: str) -> None:
-    """The realm file registers the docs' redirect on port 8000 only; add this port's."""
+    """The realm file registers the docs' and GraphiQL's redirects on port 8000 only; add
+    this port's."""
     admin = AdminApi(keycloak.base_url, keycloak.admin_user, keycloak.admin_password)
     try:
         ensure_docs_redirect(admin, base, client_id)
     except httpx.HTTPError as exc:
-        print(f"[duka] the /docs login may not work on {base}: {exc}", file=sys.stderr)
+        print(f"[duka] the /docs and GraphiQL login may not work on {base}: {exc}", file=sys.stderr)
 
 
 def run_dev(settings: Settings) -> int:
@@ -90,7 +91,7 @@ def _graphql_lines(settings: Settings, base: str) -> list[str]:
     ws = "ws" + base.removeprefix("http")
     lines = [f"  GraphQL      POST {base}/graphql  (subscriptions: {ws}/graphql)"]
     if settings.graphql_ide_enabled:
-        lines.append(f"  GraphiQL     {base}/graphql  (CSP blocks it for now: docs/graphql.md)")
+        lines.append(f"  GraphiQL     {base}/graphql  (log in with a demo user below)")
     return lines
 
 

@@ -152,10 +152,18 @@ class AdminApi:
         return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
 
 
+# The pages that log in with the docs client, by the path Keycloak redirects back to.
+BROWSER_REDIRECT_PATHS = ("/docs/oauth2-redirect", "/graphql")
+
+
 def ensure_docs_redirect(admin: AdminApi, api_base: str, client_id: str = "duka-swagger") -> None:
-    """Let Swagger UI at api_base log in: the realm file only knows port 8000."""
+    """Let Swagger UI and GraphiQL at api_base log in: the realm file only knows port 8000."""
     (client,) = admin.get(f"/duka/clients?clientId={client_id}")
-    redirect = f"{api_base}/docs/oauth2-redirect"
-    if redirect not in client["redirectUris"]:
-        client["redirectUris"].append(redirect)
+    missing = [
+        f"{api_base}{path}"
+        for path in BROWSER_REDIRECT_PATHS
+        if f"{api_base}{path}" not in client["redirectUris"]
+    ]
+    if missing:
+        client["redirectUris"].extend(missing)
         admin.put(f"/duka/clients/{client['id']}", client)

@@ -1,11 +1,12 @@
 """`/graphql` on the app: strawberry's FastAPI router, beside (never inside) the REST routes.
 
 POST only (queries over GET would bypass the JSON media-type gate and be cacheable); GET
-serves the GraphiQL page when enabled. WebSockets speak `graphql-transport-ws` only, for
-the subscription: the token comes in `connection_init`'s payload
-(`{"Authorization": "Bearer …"}`), verified by REST's own code; a missing or bad one closes
-the socket (4403), and the socket is closed (4401) when the token expires. The path is left
-out of the OpenAPI document: its contract is schema.graphql.
+is GraphiQL's page when enabled, served by api/graphiql (strawberry's own page loads
+GraphiQL from a CDN with inline script, which the CSP forbids). WebSockets speak
+`graphql-transport-ws` only, for the subscription: the token comes in `connection_init`'s
+payload (`{"Authorization": "Bearer …"}`), verified by REST's own code; a missing or bad one
+closes the socket (4403), and the socket is closed (4401) when the token expires. The path
+is left out of the OpenAPI document: its contract is schema.graphql.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def mount(app: FastAPI, settings: Settings) -> None:
         build_schema(settings),
         path=PATH,
         context_getter=graphql_context,
-        graphql_ide="graphiql" if settings.graphql_ide_enabled else None,
+        graphql_ide=None,
         allow_queries_via_get=False,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         include_in_schema=False,

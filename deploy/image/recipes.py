@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import tomllib
 from collections.abc import Callable
@@ -152,6 +153,10 @@ def _git(*args: str) -> str:
 
 
 def _duka(ref: str, *, force: bool, host_ca: bool) -> bool:
+    # GraphiQL's bundles are fetched here, on the host (npm ci, cached), and reach the image
+    # through the build context, so the container build itself needs no npm and no network.
+    fetch = ROOT / "deploy" / "graphiql" / "fetch.py"
+    run([sys.executable, str(fetch)], what="GraphiQL's bundles")
     python = os.environ.get("DUKA_PYTHON_IMAGE") or _public_python()
     if python is None:
         python = ensure("python", host_ca=host_ca)[0]

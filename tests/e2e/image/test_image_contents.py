@@ -7,7 +7,9 @@ import json
 
 from tests.e2e.image.image_support import podman, run_once
 
-MAX_OWN_MB = 250  # issue 12: the image's own layers above its base
+# Issue 12's 250 MB for the image's own layers above its base, plus GraphiQL's bundles
+# (4 MB, issue 10: the page is self-hosted, so the image carries them).
+MAX_OWN_MB = 255
 
 
 def test_runs_as_uid_10001_with_a_read_only_root(duka_image: str) -> None:

@@ -227,7 +227,7 @@ def test_dev_on_another_port_registers_the_docs_login_redirect(
     [(admin, base, client_id)] = registered
     assert admin == ("http://127.0.0.1:8180", "admin", "pw")
     assert (base, client_id) == ("http://127.0.0.1:8123", "duka-swagger")
-    warning = "the /docs login may not work on http://127.0.0.1:8123"
+    warning = "the /docs and GraphiQL login may not work on http://127.0.0.1:8123"
     assert (warning in capsys.readouterr().err) is fails
 
 
@@ -301,3 +301,16 @@ def test_main_reports_an_embedded_database_problem_in_one_line(
     monkeypatch.setattr(dev, "run_dev", fail)
     assert dev.main([]) == 1
     assert capsys.readouterr().err == "[duka] error: initdb is missing\n"
+
+
+def test_make_dev_prints_the_graphiql_url_when_it_is_on() -> None:
+    base = "http://127.0.0.1:8000"
+    on = dev._graphql_lines(Settings(environment="development"), base)
+    assert (
+        on[0] == f"  GraphQL      POST {base}/graphql  (subscriptions: ws://127.0.0.1:8000/graphql)"
+    )
+    assert on[1].startswith(f"  GraphiQL     {base}/graphql  ")
+    assert "CSP" not in on[1]
+    assert (
+        dev._graphql_lines(Settings(environment="development", graphql_ide=False), base) == on[:1]
+    )

@@ -1,0 +1,1 @@
+"""GraphiQL at GET /graphql: self-hosted, strict CSP, Keycloak login (docs/graphql.md)."""
