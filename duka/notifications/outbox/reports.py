@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duka.db.engine import Database
+from duka.notifications.outbox.latency import reported_after
 from duka.notifications.outbox.sql import DELIVERED as DELIVERED_SQL
 from duka.notifications.outbox.sql import FAILED, REPORTABLE, SENT
 
@@ -41,28 +42,33 @@ _STORE = """
         ON CONFLICT (provider_message_id, status) DO NOTHING
         RETURNING notification_id
     ){update}
-    SELECT (SELECT count(*) FROM ins) AS stored, {applied} AS applied
+    SELECT (SELECT count(*) FROM ins) AS stored, {applied} AS applied, {lag} AS lag_s
 """
+# From the acceptance to this report (latency.py): the row's own clock; NULL for a row the
+# reconciler moved without a recorded acceptance time.
+LAG_S = "CAST(EXTRACT(EPOCH FROM now() - n.sent_at) AS float8) AS lag_s"
 # Forward only: a notification already delivered or failed keeps its final state.
 _UPDATE = f""", upd AS (
         UPDATE notifications n SET {{changes}}, updated_at = now()
         FROM ins
         WHERE n.id = ins.notification_id AND n.status IN ({REPORTABLE})
-        RETURNING n.id
+        RETURNING n.id, {LAG_S}
     )"""  # noqa: S608 - constants only
-_RECORD_ONLY = text(_STORE.format(update="", applied="0"))
+_RECORD_ONLY = text(_STORE.format(update="", applied="0", lag="NULL"))
 _MARK_DELIVERED = text(
     _STORE.format(
         update=_UPDATE.format(
             changes=f"status = {DELIVERED_SQL}, delivered_at = now(), last_error = NULL"
         ),
         applied="(SELECT count(*) FROM upd)",
+        lag="(SELECT max(lag_s) FROM upd)",
     )
 )
 _MARK_NOT_DELIVERED = text(
     _STORE.format(
         update=_UPDATE.format(changes=f"status = {FAILED}, last_error = :error"),
         applied="(SELECT count(*) FROM upd)",
+        lag="(SELECT max(lag_s) FROM upd)",
     )
 )
 
@@ -171,4 +177,7 @@ async def store_report(
         row = (await conn.execute(statement, params)).one()
     if not row.stored:
         return "duplicate"
-    return "applied" if row.applied else "recorded"
+    if row.applied:
+        reported_after(row.lag_s, delivered=status in DELIVERED)
+        return "applied"
+    return "recorded"
