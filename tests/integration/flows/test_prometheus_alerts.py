@@ -118,7 +118,7 @@ async def test_the_sms_failure_alert_fires_and_clears(
 
     targets = {"api": f"127.0.0.1:{api_metrics}", "runner": f"127.0.0.1:{runner_metrics}"}
     async with (
-        serving(["-m", "api.cli", "serve"], api_env, METRICS_LINE.search),
+        serving(["-m", "api.cli", "serve"], api_env, lambda line: bool(METRICS_LINE.search(line))),
         serving(["-m", "flows"], runner_env, lambda line: b"listening for new orders" in line),
     ):
         with prometheus_server(tmp_path / "prometheus", targets, groups) as prom:
