@@ -47,13 +47,23 @@ def go_tool(name: str) -> Path:
     return Path(found.stdout.strip())
 
 
-def render_rule_groups(helm: Path, sets: list[str] | None = None) -> list[dict[str, Any]]:
-    """The rule groups of the chart's PrometheusRule, rendered with `sets` (key=value)."""
+def render_rule_groups(
+    helm: Path, sets: list[str] | None = None, values: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The rule groups of the chart's PrometheusRule, rendered with `sets` (key=value, as
+    `helm --set`, which reads 0.25 as a string) and `values` (a values document, typed)."""
     argv = [str(helm), "template", "duka", str(CHART), "--namespace", "duka"]
     argv += ["--show-only", TEMPLATE, "--set", "metrics.prometheusRule.enabled=true"]
     for item in sets or []:
         argv += ["--set", item]
-    text = subprocess.run(argv, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
+        json.dump(values or {}, file)
+        file.flush()
+        argv += ["--values", file.name]
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        raise RuntimeError(f"helm template failed: {done.stderr}")
+    text = done.stdout
     rule = yaml.safe_load(text)
     assert rule["kind"] == "PrometheusRule", rule["kind"]
     return list(rule["spec"]["groups"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.integration.deploy.deploy_support import go_tool
 from tests.support.alert_rules import check_rules
 
@@ -33,16 +35,14 @@ def test_the_chart_ships_every_alert_the_operations_need(helm: Path) -> None:
 
 
 def test_thresholds_come_from_the_values(helm: Path) -> None:
-    groups = check_rules().render_rule_groups(
-        helm,
-        [
-            "metrics.alerts.smsFailure.ratio=0.25",
-            "metrics.alerts.smsPending.minutes=3",
-            "metrics.alerts.api5xx.window=2m",
-            "metrics.prometheusRule.interval=15s",
-            "metrics.alerts.labels.team=sms",
-        ],
-    )
+    alerts = {
+        "smsFailure": {"ratio": 0.25},
+        "smsPending": {"minutes": 3},
+        "api5xx": {"window": "2m"},
+        "labels": {"team": "sms"},
+    }
+    values = {"metrics": {"alerts": alerts, "prometheusRule": {"interval": "15s"}}}
+    groups = check_rules().render_rule_groups(helm, values=values)
     (group,) = groups
     assert group["interval"] == "15s"
     rules = {r["alert"]: r for r in group["rules"]}
@@ -65,3 +65,9 @@ def test_a_broken_rule_fails_the_check(helm: Path, tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert "FAILED" in done.stdout + done.stderr
+
+
+def test_a_threshold_out_of_range_is_refused_by_the_schema(helm: Path) -> None:
+    values = {"metrics": {"alerts": {"smsFailure": {"ratio": 1.5}}}}
+    with pytest.raises(RuntimeError, match="smsFailure/ratio"):
+        check_rules().render_rule_groups(helm, values=values)

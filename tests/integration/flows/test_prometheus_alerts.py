@@ -31,11 +31,12 @@ pytestmark = pytest.mark.anyio
 ALERT = "DukaSmsFailureRatioHigh"
 METRICS_LINE = re.compile(rb"metrics on (http://\S+/metrics)")
 # The shipped rules with windows a test can wait for: 1 s scrapes and evaluations.
-SHORT = [
-    "metrics.prometheusRule.interval=1s",
-    "metrics.alerts.smsFailure.window=15s",
-    "metrics.alerts.smsFailure.for=2s",
-]
+SHORT = {
+    "metrics": {
+        "prometheusRule": {"interval": "1s"},
+        "alerts": {"smsFailure": {"window": "15s", "for": "2s"}},
+    }
+}
 
 
 @asynccontextmanager
@@ -79,7 +80,7 @@ async def test_the_sms_failure_alert_fires_and_clears(
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    groups = check_rules().render_rule_groups(go_tool("helm"), SHORT)
+    groups = check_rules().render_rule_groups(go_tool("helm"), values=SHORT)
     api_port, api_metrics, runner_metrics = free_port(), free_port(), free_port()
     common = {
         "TMPDIR": str(tmp_path),
