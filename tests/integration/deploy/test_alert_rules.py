@@ -4,11 +4,12 @@ unit tests in deploy/monitoring/tests, every alert covered (as `make lint` runs 
 from __future__ import annotations
 
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.integration.deploy.deploy_support import go_tool
+from tests.integration.deploy.deploy_support import ROOT, go_tool
 from tests.support.alert_rules import check_rules
 
 ISSUE_ALERTS = {
@@ -71,3 +72,14 @@ def test_a_threshold_out_of_range_is_refused_by_the_schema(helm: Path) -> None:
     values = {"metrics": {"alerts": {"smsFailure": {"ratio": 1.5}}}}
     with pytest.raises(RuntimeError, match="smsFailure/ratio"):
         check_rules().render_rule_groups(helm, values=values)
+
+
+def test_the_built_tools_report_the_pinned_prometheus_release() -> None:
+    pin = tomllib.loads((ROOT / "deploy" / "tools" / "versions.toml").read_text())["prometheus"]
+    minor, patch = pin.removeprefix("v0.").split(".")
+    release = f"{int(minor) // 100}.{int(minor) % 100}.{patch}"  # v0.316.0 is 3.16.0
+    for name in ("promtool", "prometheus"):
+        done = subprocess.run(
+            [str(go_tool(name)), "--version"], capture_output=True, text=True, check=True
+        )
+        assert f"{name}, version {release} " in done.stdout

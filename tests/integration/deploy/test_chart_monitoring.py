@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Callable
 
-from tests.integration.deploy.deploy_support import Manifest, Rendered
+from tests.integration.deploy.deploy_support import ROOT, Manifest, Rendered
 from tests.integration.deploy.test_chart import pod_spec
 
 MONITORING_KINDS = {"ServiceMonitor", "PrometheusRule"}
@@ -110,3 +110,23 @@ def test_the_dashboard_answers_the_four_questions(render: Callable[[str], Render
     } <= used
     ids = [p["id"] for p in dashboard["panels"]]
     assert len(ids) == len(set(ids))
+
+
+def documented_metrics() -> set[str]:
+    """The metric names docs/operations.md's tables list (counters with `_total`)."""
+    text = (ROOT / "docs" / "operations.md").read_text()
+    return set(re.findall(r"^\| `(duka_[a-z_]+)`", text, re.MULTILINE))
+
+
+def test_the_dashboard_and_the_alerts_use_only_documented_metrics(
+    render: Callable[[str], Rendered],
+) -> None:
+    rendered = render(EXAMPLE)
+    dashboard = rendered.find("ConfigMap", "-dashboard")["data"]["duka.json"]
+    rules = json.dumps(rendered.find("PrometheusRule")["spec"])
+    used = set(re.findall(r"\bduka_[a-z_]+", dashboard + rules))
+    series = re.compile(r"_(bucket|sum|count)$")
+    documented = documented_metrics()
+    assert "duka_sms_cost_total" in documented
+    unknown = {name for name in used if series.sub("", name) not in documented}
+    assert unknown == set()
