@@ -161,3 +161,8 @@ async def test_the_sms_failure_alert_fires_and_clears(
             )
             # Cleared by successes, not by the sends stopping (a ratio of nothing is no alert).
             assert float(accepting[0]["value"][1]) > 0
+            # The runner's processes export the order → acceptance delays of those sends.
+            waited = await asyncio.to_thread(
+                prom.query, 'sum(duka_sms_acceptance_delay_seconds_count{job="runner"})'
+            )
+            assert float(waited[0]["value"][1]) > 0
