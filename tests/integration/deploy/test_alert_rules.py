@@ -83,3 +83,16 @@ def test_the_built_tools_report_the_pinned_prometheus_release() -> None:
             [str(go_tool(name)), "--version"], capture_output=True, text=True, check=True
         )
         assert f"{name}, version {release} " in done.stdout
+
+
+def test_an_alert_without_a_unit_test_fails_the_check(
+    helm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = check_rules()
+    (tmp_path / "sms.yaml").write_text((module.TESTS / "sms.yaml").read_text())
+    monkeypatch.setattr(module, "TESTS", tmp_path)
+    (problem,) = module.check(go_tool("promtool"), helm)
+    assert problem == (
+        "alerts without a promtool unit test: DukaApi5xxRatioHigh, DukaOidcKeyFetchFailing, "
+        "DukaOperatorResourceNotReady"
+    )
