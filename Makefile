@@ -16,7 +16,7 @@ uv:
 sync: uv ## install the locked environment
 	@$(UV) sync --frozen --quiet
 
-tools: ## build and cache the Go tools: etcd, the Kubernetes binaries, CoreDNS, helm, kubeconform, actionlint
+tools: ## build and cache the Go tools: etcd, the Kubernetes binaries, CoreDNS, helm, kubeconform, actionlint, Prometheus and promtool
 	@python3 deploy/tools/build.py $(or $(TOOLS),all)
 
 # GraphiQL's browser bundles, pinned in deploy/graphiql/package-lock.json: npm ci (npm from the
@@ -75,7 +75,7 @@ deploy-tools: uv
 	@UV_PROJECT_ENVIRONMENT=$(DEPLOY_VENV) VIRTUAL_ENV= $(UV) sync --frozen --quiet --only-group deploy --no-install-project
 	@python3 deploy/tools/build.py helm actionlint >/dev/null
 
-lint-deploy: deploy-tools ## hadolint, actionlint, ansible-lint + syntax check, yamllint, helm lint --strict
+lint-deploy: deploy-tools ## hadolint, actionlint, ansible-lint + syntax check, yamllint, helm lint --strict, promtool
 	@$(DEPLOY_BIN)/hadolint Dockerfile
 	@$(call GO_TOOL,actionlint) -shellcheck= -pyflakes=
 	@cd deploy/ansible && PATH="$(DEPLOY_BIN):$$PATH" ansible-lint -q && \
@@ -86,6 +86,7 @@ lint-deploy: deploy-tools ## hadolint, actionlint, ansible-lint + syntax check, 
 			|| { echo "$$out"; echo "helm lint failed for $${values:-values.yaml}"; exit 1; }; done
 	@out="$$($(call GO_TOOL,helm) lint --strict --quiet deploy/helm/duka-devstack \
 		--set-file keycloak.realmJson=deploy/keycloak/duka-realm.json 2>&1)" || { echo "$$out"; exit 1; }
+	@$(DEPLOY_BIN)/python deploy/monitoring/check_rules.py
 
 format: sync ## apply ruff fixes and formatting
 	@$(RUN) ruff check --fix .

@@ -31,6 +31,9 @@ def ports(base: int) -> dict[str, str]:
         "DUKA_PORT": str(base + 1),
         "DUKA_OIDC_DEV_PORT": str(base + 81),
         "DUKA_EMBEDDED_PG_PORT": str(50000 + base + 21),
+        # make dev serves metrics (docs/operations.md) on ports of their own.
+        "DUKA_METRICS_PORT": str(base + 64),
+        "DUKA_SMS_METRICS_PORT": str(base + 65),
     }
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
+from pydantic import TypeAdapter
 from sqlalchemy.engine import make_url
 
 from devtools.at_sandbox.config import DEFAULT_API_KEY
@@ -27,13 +28,19 @@ from devtools.http_wait import wait_for_http
 from devtools.prefect_server import PrefectServer
 from devtools.processes import stop_process
 from duka.core.settings import Settings
+from flows.settings import SmsFlowSettings
 
 CALLBACK_PATH = "/api/v1/webhooks/africastalking/delivery"
 OPT_OUT_PATH = "/api/v1/webhooks/africastalking/opt-out"
 CALLBACK_USER = "africastalking"
 # Dev defaults the environment can override: the sandbox can be asked whether a message
 # arrived, so unknown outcomes settle in seconds instead of waiting for an operator.
-RUNNER_DEFAULTS = {"DUKA_SMS_UNKNOWN_LOOKUP": "sandbox_inbox", "DUKA_SMS_UNKNOWN_GRACE_S": "20"}
+# Metrics are on (docs/operations.md): `make dev` is one stack on fixed ports already.
+RUNNER_DEFAULTS = {
+    "DUKA_SMS_UNKNOWN_LOOKUP": "sandbox_inbox",
+    "DUKA_SMS_UNKNOWN_GRACE_S": "20",
+    "DUKA_METRICS_ENABLED": "true",
+}
 READY_TIMEOUT_S = 60.0
 
 
@@ -67,7 +74,22 @@ class SmsStack:
         """What the API process needs: the secret the sandbox's callbacks carry (chosen on
         first use, so that the API can start while the stack comes up)."""
         self._choose_callback_secret()
-        return {"DUKA_AT_CALLBACK_SECRET": self.callback_secret}
+        return {"DUKA_AT_CALLBACK_SECRET": self.callback_secret, **self._metrics_env()}
+
+    def _metrics_env(self) -> dict[str, str]:
+        # The dev default, unless the environment says otherwise (as for the runner).
+        return {"DUKA_METRICS_ENABLED": os.environ.get("DUKA_METRICS_ENABLED", "true")}
+
+    def metrics_urls(self) -> str | None:
+        """Where the API's and the runner's metrics are, when they are on."""
+        if not TypeAdapter(bool).validate_python(self._metrics_env()["DUKA_METRICS_ENABLED"]):
+            return None
+        host = self.settings.metrics_host
+        runner_port = SmsFlowSettings().metrics_port
+        return (
+            f"http://{host}:{self.settings.metrics_port}/metrics (API)  "
+            f"http://{host}:{runner_port}/metrics (SMS runner)"
+        )
 
     def _choose_callback_secret(self) -> None:
         if not self.callback_secret:
@@ -100,6 +122,7 @@ class SmsStack:
                 f"{self.callback_url(with_secret=False, path=OPT_OUT_PATH)} (basic auth; "
                 f"opt a number out: POST {self.sandbox_url}/_sandbox/opt-out)",
             ),
+            ("Metrics", self.metrics_urls() or "off (DUKA_METRICS_ENABLED=false)"),
         ]
 
     def start(self) -> None:

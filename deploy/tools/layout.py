@@ -21,6 +21,8 @@ KUBERNETES_COMMANDS = (
     "kube-proxy",
     "kubectl",
 )
+# Built together by one `go install` of github.com/prometheus/prometheus at the `prometheus` pin.
+PROMETHEUS_COMMANDS = ("prometheus", "promtool")
 
 
 def versions() -> dict[str, str]:
@@ -38,7 +40,11 @@ def tools_dir() -> Path:
 
 def version_of(name: str) -> str:
     pins = versions()
-    return pins["kubernetes"] if name in KUBERNETES_COMMANDS else pins[name]
+    if name in KUBERNETES_COMMANDS:
+        return pins["kubernetes"]
+    if name in PROMETHEUS_COMMANDS:
+        return pins["prometheus"]
+    return pins[name]
 
 
 def binary_path(name: str) -> Path:

@@ -16,6 +16,7 @@ from gorun import BuildError, linker_flags, log, run, write_module
 from layout import (
     ASSET_NAMES,
     KUBERNETES_COMMANDS,
+    PROMETHEUS_COMMANDS,
     asset_override,
     binary_path,
     tools_dir,
@@ -119,6 +120,38 @@ def _build_kubernetes_cmd(name: str, version: str, out: Path, logs: Path) -> Non
     shutil.rmtree(staging, ignore_errors=True)
 
 
+def _prometheus_ldflags(version: str) -> list[str]:
+    # The Go module's v0.3XY.Z is Prometheus 3.XY.Z; `--version` reports the release.
+    minor, patch = version.removeprefix("v0.").split(".")[:2]
+    release = f"{int(minor) // 100}.{int(minor) % 100}.{patch}"
+    return [f"-X github.com/prometheus/common/version.Version={release}"]
+
+
+def _build_prometheus_cmd(name: str, version: str, out: Path, logs: Path) -> None:
+    """Build the Prometheus commands still missing in ONE `go install` (shared packages).
+
+    `remove_all_sd` leaves out the cloud service discoveries (AWS, Azure, GCE, ...): the tests
+    scrape static targets, and those SDKs would double the compile. The web UI's assets are
+    embedded only with the `builtinassets` tag (which needs a JavaScript build), so the server
+    runs without its UI; the API, scraping and rule evaluation are all there."""
+    missing = [cmd for cmd in PROMETHEUS_COMMANDS if cmd == name or not binary_path(cmd).is_file()]
+    gobin = out.parent / f".gobin-prometheus-{version}"
+    shutil.rmtree(gobin, ignore_errors=True)
+    flags = linker_flags(_prometheus_ldflags(version))
+    argv = ["go", "install", "-v", "-trimpath", "-tags=remove_all_sd", f"-ldflags={flags}"]
+    argv += [f"github.com/prometheus/prometheus/cmd/{cmd}@{version}" for cmd in missing]
+    run(
+        f"prometheus {version}: go install {' '.join(missing)}",
+        argv,
+        tools_dir(),
+        logs,
+        {"GOBIN": str(gobin)},
+    )
+    for cmd in missing:
+        (gobin / cmd).replace(out if cmd == name else binary_path(cmd))
+    shutil.rmtree(gobin, ignore_errors=True)
+
+
 def _build_pause(name: str, version: str, out: Path, logs: Path) -> None:
     # Our own source (deploy/tools/pause): no dependencies, nothing to download.
     argv = ["go", "build", "-v", "-trimpath", f"-ldflags={linker_flags()}", "-o", str(out), "."]
@@ -143,6 +176,7 @@ RECIPES: dict[str, Recipe] = {
     "etcd": _build_etcd,
     **dict.fromkeys(KUBERNETES_COMMANDS, _build_kubernetes_cmd),
     "pause": _build_pause,
+    **dict.fromkeys(PROMETHEUS_COMMANDS, _build_prometheus_cmd),
     "coredns": _go_install("github.com/coredns/coredns", _coredns_ldflags),
     "helm": _go_install("helm.sh/helm/v4/cmd/helm", _helm_ldflags),
     "kubeconform": _go_install(
@@ -164,6 +198,8 @@ SMOKE_ARGS: dict[str, list[str] | None] = {
     "helm": ["version", "--short"],
     "kubeconform": ["-v"],
     "actionlint": ["-version"],
+    "prometheus": ["--version"],
+    "promtool": ["--version"],
 }
 
 

@@ -5,6 +5,6 @@ folder operator/, because a top-level package named `operator` would shadow the 
 library's module of that name.
 """
 
-from duka_operator import database_handlers, keycloak_handlers, startup
+from duka_operator import database_handlers, keycloak_handlers, metrics, startup
 
-__all__ = ["database_handlers", "keycloak_handlers", "startup"]
+__all__ = ["database_handlers", "keycloak_handlers", "metrics", "startup"]

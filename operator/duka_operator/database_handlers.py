@@ -12,6 +12,7 @@ from duka_operator.database_url import check_host, database_secret_data, sslmode
 from duka_operator.errors import WaitingError
 from duka_operator.failures import fail
 from duka_operator.manifests import CONSUMER_LABEL, checksum, decode_secret_value, secret_manifest
+from duka_operator.metrics import reconciled
 from duka_operator.resources import DATABASE_CONFIGS, GROUP, VERSION
 from duka_operator.settings import get_operator_settings
 
@@ -73,5 +74,6 @@ async def render(body: kopf.Body, patch: kopf.Patch, logger: Any, **_: Any) -> s
     status = phase_status(conditions, "Ready", "Rendered", summary, generation)
     status.update(secretName=spec["secretName"], checksum=digest, tlsDowngrade=downgrade)
     patch.status.update(status)
+    reconciled(body, "Ready")
     logger.info("DatabaseConfig %s/%s: %s", namespace, name, summary)
     return summary

@@ -9,6 +9,7 @@ import kopf
 
 from duka_operator.conditions import phase_status
 from duka_operator.errors import RefusedError, WaitingError, classify, describe
+from duka_operator.metrics import reconciled
 
 
 def fail(
@@ -25,15 +26,18 @@ def fail(
     message = describe(exc)
     if isinstance(exc, WaitingError):
         patch.status.update(phase_status(conditions, exc.phase, exc.reason, message, generation))
+        reconciled(body, exc.phase)
         kopf.warn(body, reason=exc.reason, message=message)
         raise kopf.TemporaryError(message, delay=exc.delay_s) from exc
     if classify(exc) == "permanent":
         reason = exc.reason if isinstance(exc, RefusedError) else "Rejected"
         patch.status.update(phase_status(conditions, "Failed", reason, message, generation))
+        reconciled(body, "Failed")
         kopf.warn(body, reason=reason, message=message)
         raise kopf.PermanentError(message) from exc
     patch.status.update(
         phase_status(conditions, "Degraded", unavailable_reason, message, generation)
     )
+    reconciled(body, "Degraded")
     kopf.warn(body, reason=unavailable_reason, message=message)
     raise kopf.TemporaryError(message, delay=retry_delay_s) from exc

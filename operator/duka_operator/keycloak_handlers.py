@@ -28,6 +28,7 @@ from duka_operator.manifests import (
     credentials_data,
     secret_manifest,
 )
+from duka_operator.metrics import drift_corrected, reconciled
 from duka_operator.resources import GROUP, KEYCLOAK_CLIENTS, VERSION
 from duka_operator.rotation import in_progress, rotation_has_grace, rotation_step
 from duka_operator.settings import get_operator_settings
@@ -132,6 +133,8 @@ async def reconcile(
     except Exception as exc:
         fail(body, patch, exc, "KeycloakUnavailable", settings.retry_delay_s)
     summary = f"client {spec['clientId']} ({', '.join(restored) or 'in sync'})"
+    if not may_start_rotation:  # the drift timer: what it found changed and put back
+        drift_corrected("KeycloakClient", restored)
     if restored:
         kopf.info(body, reason="Reconciled", message=summary)
     rolling = bool(extra.get("rotation"))
@@ -141,6 +144,7 @@ async def reconcile(
     status = phase_status(conditions, phase, reason, summary, generation)
     status.update(keycloakId=internal_id, credentialsSecret=secret_name, **urls, **extra)
     patch.status.update(status)
+    reconciled(body, phase)
     logger.info("KeycloakClient %s/%s: %s", namespace, name, summary)
     if rolling:
         # Come back to revoke the old secret once the consumers' pods are replaced.

@@ -69,6 +69,16 @@ class OperatorSettings(BaseSettings):
         "and the deletion is tried again this much later.",
     )
 
+    metrics_enabled: bool = Field(
+        default=False, description="Serve Prometheus metrics on their own port."
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address the metrics port binds (0.0.0.0 in pods)."
+    )
+    metrics_port: int = Field(
+        default=9466, ge=0, le=65535, description="The metrics port (0: any free one)."
+    )
+
     def protected_clients(self) -> frozenset[str]:
         return frozenset({*self.protected_client_ids, self.keycloak_client_id})
 

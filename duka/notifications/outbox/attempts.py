@@ -16,6 +16,9 @@ from sqlalchemy import text
 
 from duka.notifications.outbox.sql import ACCEPTABLE, FAILED, FREE_CLAIM, OURS, SENDING, SENT
 
+# How long the order waited for its acceptance (latency.py): the row's own clock.
+WAITED_S = "CAST(EXTRACT(EPOCH FROM now() - created_at) AS float8) AS waited_s"
+
 BEGIN_ATTEMPT = text(
     f"""
     UPDATE notifications
@@ -34,6 +37,7 @@ ACCEPTED = text(
         encoding = :encoding, segments = :segments, cost_amount = :cost_amount,
         cost_currency = :cost_currency, {FREE_CLAIM}, updated_at = now()
     WHERE id = :id AND provider_message_id IS NULL AND status IN ({ACCEPTABLE})
+    RETURNING {WAITED_S}
     """  # noqa: S608
 )
 END_ATTEMPT = text(
@@ -104,6 +108,6 @@ ACCEPTED_MANY = text(
     FROM locked l
     WHERE n.id = l.id AND n.provider_message_id IS NULL
       AND n.status IN ({ACCEPTABLE})
-    RETURNING n.id
+    RETURNING n.id, {WAITED_S}
     """  # noqa: S608 - constants only
 )

@@ -34,6 +34,7 @@ from duka.notifications.delivery import (
     failure_text,
     report_status,
 )
+from duka.notifications.outbox.latency import reported_after
 from duka.notifications.outbox.sql import DELIVERED as DELIVERED_SQL
 from duka.notifications.outbox.sql import FAILED, REPORTABLE, SENT
 
@@ -52,16 +53,19 @@ _STORE = """
         ON CONFLICT (provider_message_id, status) DO NOTHING
         RETURNING notification_id
     ){update}
-    SELECT (SELECT count(*) FROM ins) AS stored, {applied} AS applied
+    SELECT (SELECT count(*) FROM ins) AS stored, {applied} AS applied, {lag} AS lag_s
 """
+# From the acceptance to this report (latency.py): the row's own clock; NULL for a row the
+# reconciler moved without a recorded acceptance time.
+LAG_S = "CAST(EXTRACT(EPOCH FROM now() - n.sent_at) AS float8) AS lag_s"
 # Forward only, by delivery.py's rules: which rows a report may move is `{{movable}}`.
-_UPDATE = """, upd AS (
-        UPDATE notifications n SET {changes}, updated_at = now()
+_UPDATE = f""", upd AS (
+        UPDATE notifications n SET {{changes}}, updated_at = now()
         FROM ins
-        WHERE n.id = ins.notification_id AND ({movable})
-        RETURNING n.id
-    )"""
-_RECORD_ONLY = text(_STORE.format(update="", applied="0"))
+        WHERE n.id = ins.notification_id AND ({{movable}})
+        RETURNING n.id, {LAG_S}
+    )"""  # noqa: S608 - constants only
+_RECORD_ONLY = text(_STORE.format(update="", applied="0", lag="NULL"))
 _MARK_DELIVERED = text(
     _STORE.format(
         update=_UPDATE.format(
@@ -69,6 +73,7 @@ _MARK_DELIVERED = text(
             movable=f"n.status IN ({REPORTABLE}) OR ({_REPORT_FAILURE})",
         ),
         applied="(SELECT count(*) FROM upd)",
+        lag="(SELECT max(lag_s) FROM upd)",
     )
 )
 _MARK_NOT_DELIVERED = text(
@@ -79,6 +84,7 @@ _MARK_NOT_DELIVERED = text(
             f"OR ({_REPORT_FAILURE} AND n.last_error {_C} > CAST(:error AS text) {_C})",
         ),
         applied="(SELECT count(*) FROM upd)",
+        lag="(SELECT max(lag_s) FROM upd)",
     )
 )
 
@@ -183,4 +189,7 @@ async def store_report(
         row = (await conn.execute(statement, params)).one()
     if not row.stored:
         return "duplicate"
-    return "applied" if row.applied else "recorded"
+    if row.applied:
+        reported_after(row.lag_s, delivered=known in DELIVERED)
+        return "applied"
+    return "recorded"

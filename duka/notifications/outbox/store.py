@@ -25,6 +25,7 @@ from duka.notifications.outbox.claim import (
     ClaimedSms,
     last_turn,
 )
+from duka.notifications.outbox.latency import accepted_after
 from duka.notifications.outbox.reports import link_reports, lock_message_ids
 from duka.notifications.outbox.work import HAS_PENDING, UNKNOWN_DUE, WORK, UnknownSend, Work
 from duka.notifications.suppressions import metrics
@@ -104,13 +105,14 @@ class Outbox:
             async with self.db.begin() as conn:
                 # Reports that came first are linked as the acceptance commits.
                 await lock_message_ids(conn, [message_id])
-                done = await conn.execute(attempts.ACCEPTED, params)
-                if done.rowcount and message_id is not None:
+                done = (await conn.execute(attempts.ACCEPTED, params)).all()
+                if done and message_id is not None:
                     await link_reports(conn, [(notification_id, message_id)])
         except IntegrityError:
             # The reconciler already gave this message id to the row: nothing to add.
             return False
-        return bool(done.rowcount)
+        accepted_after(r.waited_s for r in done)
+        return bool(done)
 
     async def accept_many(self, acceptances: Sequence[Acceptance]) -> list[bool]:
         """`accepted` for many rows in one transaction, answers in the same order. A batch
@@ -127,13 +129,15 @@ class Outbox:
                     # Reports that came first are linked as the acceptances commit.
                     await lock_message_ids(conn, message_ids)
                     rows = await conn.execute(attempts.ACCEPTED_MANY, params)
-                    done = {r.id for r in rows}
+                    waited = {r.id: r.waited_s for r in rows}
+                    done = set(waited)
                     given = [
                         (i, m)
                         for i, m in zip(ids, message_ids, strict=True)
                         if i in done and m is not None
                     ]
                     await link_reports(conn, given)
+                accepted_after(waited.values())
                 return [i in done for i in ids]
             except IntegrityError:
                 pass  # some message id is taken already: find which, row by row

@@ -4,10 +4,12 @@ installed on first use, never skipped), and the chart rendered by helm."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,25 @@ def go_tool(name: str) -> Path:
         subprocess.run(build, stdout=sys.stderr, check=True, timeout=3600)
     assert path.is_file(), f"{name} is not at {path} after building it"
     return path
+
+
+MONITORING_MODULE = "github.com/prometheus-operator/prometheus-operator"
+MONITORING_CRDS = ("servicemonitors", "prometheusrules")
+
+
+def monitoring_crds() -> list[Manifest]:
+    """The Prometheus Operator's ServiceMonitor and PrometheusRule CRDs, from its Go module
+    at the pin in deploy/tools/versions.toml (the module proxy serves it; nothing else is
+    downloaded): the chart's monitoring objects are validated against the real schemas."""
+    pin = tomllib.loads((ROOT / "deploy" / "tools" / "versions.toml").read_text())
+    module = f"{MONITORING_MODULE}@{pin['prometheus-operator']}"
+    argv: list[str | Path] = ["go", "mod", "download", "-json", module]
+    found = json.loads(run(argv, cwd=ROOT, env={**os.environ, "GOFLAGS": "-mod=mod"}))
+    folder = Path(found["Dir"]) / "example" / "prometheus-operator-crd"
+    return [
+        load_yaml(folder.joinpath(f"monitoring.coreos.com_{plural}.yaml").read_text())
+        for plural in MONITORING_CRDS
+    ]
 
 
 def uv() -> str:

@@ -8,6 +8,7 @@ import json
 import subprocess
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.integration.deploy.deploy_support import (
     Manifest,
     Rendered,
     load_yaml_all,
+    monitoring_crds,
     run,
 )
 from tests.integration.deploy.openapi_schemas import SCHEMA_LOCATION, write_schemas
@@ -35,8 +37,14 @@ def chart_crds() -> list[Manifest]:
     return [d for f in files for d in load_yaml_all(f.read_text()) if d]
 
 
+@cache
+def cluster_crds() -> list[Manifest]:
+    """The chart's CRDs and the Prometheus Operator's that its monitoring objects use."""
+    return [*chart_crds(), *monitoring_crds()]
+
+
 def crd_kinds() -> set[str]:
-    return {crd["spec"]["names"]["kind"] for crd in chart_crds()}
+    return {crd["spec"]["names"]["kind"] for crd in cluster_crds()}
 
 
 def cluster_crds() -> list[Manifest]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from kopf.testing import KopfRunner
+from prometheus_client import REGISTRY
 
 from devtools.keycloak import KeycloakServer
 from devtools.keycloak_api import AdminApi, client_credentials_grant
@@ -67,7 +68,9 @@ def test_client_is_created_restored_rotated_and_deleted(
     token = client_credentials_grant(keycloak.issuer(), client_id, data["client-secret"])
     assert token["access_token"]
 
-    # Drift: someone edits the client in Keycloak; the timer restores it.
+    # Drift: someone edits the client in Keycloak; the timer restores it, and counts it.
+    drift_metric = ("duka_operator_drift_corrections_total", {"kind": "KeycloakClient"})
+    corrected = REGISTRY.get_sample_value(*drift_metric) or 0.0
     keycloak_admin.put(
         f"/duka/clients/{client['id']}",
         {**client, "redirectUris": ["https://evil.example.com/*"], "serviceAccountsEnabled": False},
@@ -79,6 +82,10 @@ def test_client_is_created_restored_rotated_and_deleted(
             and c["serviceAccountsEnabled"]
         ),
         "the drift timer to restore the client",
+    )
+    wait_for(
+        lambda: (REGISTRY.get_sample_value(*drift_metric) or 0.0) >= corrected + 2,
+        "the two restored fields in the drift metric",
     )
 
     crds.http.delete(f"{API}/{namespace}/keycloakclients/shop").raise_for_status()

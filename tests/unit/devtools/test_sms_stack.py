@@ -25,12 +25,15 @@ def stack(tmp_path: Path, **settings: object) -> SmsStack:
     return made
 
 
-def test_the_sandbox_calls_back_the_api_with_basic_auth(tmp_path: Path) -> None:
+def test_the_sandbox_calls_back_the_api_with_basic_auth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DUKA_METRICS_ENABLED", raising=False)
     made = stack(tmp_path)
     assert made.callback_url() == (
         "http://africastalking:s3cret@127.0.0.1:8000/api/v1/webhooks/africastalking/delivery"
     )
-    assert made.api_env() == {"DUKA_AT_CALLBACK_SECRET": "s3cret"}
+    assert made.api_env() == {"DUKA_AT_CALLBACK_SECRET": "s3cret", "DUKA_METRICS_ENABLED": "true"}
     labels = dict(made.urls())
     assert labels["Prefect UI"] == "http://127.0.0.1:4201"
     assert labels["SMS inbox"] == "http://127.0.0.1:8026/_sandbox/inbox.html"
@@ -70,3 +73,19 @@ def test_the_api_can_get_the_callback_secret_before_the_stack_starts(
     assert chosen == (configured or chosen)
     assert made.api_env()["DUKA_AT_CALLBACK_SECRET"] == chosen  # the sandbox gets the same
     assert f":{chosen}@" in made.callback_url()
+
+
+def test_dev_serves_and_prints_the_metrics_unless_told_not_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DUKA_METRICS_ENABLED", raising=False)
+    monkeypatch.setenv("DUKA_SMS_METRICS_PORT", "19465")
+    made = stack(tmp_path, metrics_port=19464)
+    assert made.runner_env()["DUKA_METRICS_ENABLED"] == "true"
+    assert dict(made.urls())["Metrics"] == (
+        "http://127.0.0.1:19464/metrics (API)  http://127.0.0.1:19465/metrics (SMS runner)"
+    )
+    monkeypatch.setenv("DUKA_METRICS_ENABLED", "false")
+    assert made.api_env()["DUKA_METRICS_ENABLED"] == "false"
+    assert made.runner_env()["DUKA_METRICS_ENABLED"] == "false"
+    assert dict(made.urls())["Metrics"] == "off (DUKA_METRICS_ENABLED=false)"
