@@ -39,17 +39,13 @@ def chart_crds() -> list[Manifest]:
 
 @cache
 def cluster_crds() -> list[Manifest]:
-    """The chart's CRDs and the Prometheus Operator's that its monitoring objects use."""
-    return [*chart_crds(), *monitoring_crds()]
+    """The chart's CRDs and those of what it optionally uses: the Prometheus Operator's (its
+    monitoring objects) and KEDA's (the runner's ScaledObject), from their Go modules."""
+    return [*chart_crds(), *monitoring_crds(), *keda_crds()]
 
 
 def crd_kinds() -> set[str]:
     return {crd["spec"]["names"]["kind"] for crd in cluster_crds()}
-
-
-def cluster_crds() -> list[Manifest]:
-    """The chart's CRDs and those of what it optionally uses: KEDA's, from KEDA's module."""
-    return chart_crds() + keda_crds()
 
 
 def without_undefined_custom_kinds(documents: list[Manifest]) -> list[Manifest]:
