@@ -44,8 +44,9 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # Slimmer, same behaviour (docs/deploy.md, "Image"): the wheels' native extensions carry debug
 # symbols (about 50 MB); type stubs, Cython sources, bundled test suites, files a wheel left at
 # site-packages' top (kubernetes_asyncio's README, CHANGELOG, pyproject.toml), pycountry's
-# translations (Duka reads only currency codes) and Prefect's opt-in preview UI (ui-v2; the
-# default UI stays) are never loaded at run time.
+# translations (Duka reads only currency codes) and Prefect's web UIs (ui and ui-v2: this
+# image runs Prefect's client only; the Prefect server and its UI are the duka-prefect image's)
+# are never loaded at run time.
 RUN find /opt/duka/venv -type f -name '*.so*' -exec strip --strip-unneeded {} + \
     && find /opt/duka/venv/lib/python3*/site-packages -type f \
        \( -name '*.pyi' -o -name '*.pyx' -o -name '*.pxd' -o -name '*.c' -o -name '*.cpp' \
@@ -55,6 +56,7 @@ RUN find /opt/duka/venv -type f -name '*.so*' -exec strip --strip-unneeded {} + 
     && find /opt/duka/venv/lib/python3*/site-packages -maxdepth 1 -type f \
        \( -name '*.md' -o -name pyproject.toml \) -delete \
     && rm -rf /opt/duka/venv/lib/python3*/site-packages/pycountry/locales \
+              /opt/duka/venv/lib/python3*/site-packages/prefect/server/ui \
               /opt/duka/venv/lib/python3*/site-packages/prefect/server/ui-v2 \
     && /opt/duka/venv/bin/duka --help >/dev/null
 
