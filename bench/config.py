@@ -48,7 +48,16 @@ class BenchConfig:
     fixed_rate_connections: int = 64
     # Fraction of Duka's peak throughput the fixed-rate run offers (the p99 target is at 0.5).
     fixed_rate_fraction: float = 0.5
-    phases: tuple[str, ...] = ("pgbench", "duka", "graphql", "lean", "upload", "auth", "limits")
+    phases: tuple[str, ...] = (
+        "pgbench",
+        "duka",
+        "graphql",
+        "lean",
+        "upload",
+        "auth",
+        "limits",
+        "metrics",
+    )
     keep_postgres: bool = False
     # Shown in the summary heading, e.g. "smoke run" for a short, noisy check.
     label: str = ""
@@ -69,7 +78,9 @@ class BenchConfig:
             fixed_rate_connections=_int("BENCH_FIXED_RATE_CONNECTIONS", 64),
             fixed_rate_fraction=_float("BENCH_FIXED_RATE_FRACTION", 0.5),
             phases=tuple(
-                os.environ.get("BENCH_PHASES", "pgbench duka graphql lean upload auth limits")
+                os.environ.get(
+                    "BENCH_PHASES", "pgbench duka graphql lean upload auth limits metrics"
+                )
                 .replace(",", " ")
                 .split()
             ),

@@ -197,6 +197,19 @@ def run_phases(
             with running(name, command, config.duka_port, "/healthz") as server:
                 results[name] = load_server(server, db, config, token, fixed_rate_run=False)
             save()
+    if "metrics" in config.phases:
+        # What Prometheus metrics cost (issue 14: at most 3%): the same server with them on,
+        # served on their own port, against the `duka` phase's (metrics off, the default).
+        command = duka_command(
+            config,
+            db.url,
+            issuer.issuer,
+            DUKA_METRICS_ENABLED="true",
+            DUKA_METRICS_PORT=str(config.duka_port + 1),
+        )
+        with running("duka_metrics", command, config.duka_port, "/healthz") as server:
+            results["duka_metrics"] = load_server(server, db, config, token, fixed_rate_run=False)
+        save()
     if "limits" in config.phases:
         # What the rate limiter's leases save: one token UPSERT per order instead.
         command = duka_command(config, db.url, issuer.issuer, DUKA_LIMIT_LEASE_MAX="1")

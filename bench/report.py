@@ -12,6 +12,8 @@ P99_TARGET_MS = 50.0
 UPLOAD_RATIO_TARGET = 0.5
 # Token validation may cost POST /orders at most this share of its throughput.
 VALIDATION_DROP_TARGET = 0.15
+# Prometheus metrics (issue 14) may cost POST /orders at most this share of its throughput.
+METRICS_DROP_TARGET = 0.03
 
 
 def _peak(runs: list[dict[str, Any]], key: str) -> float:
@@ -51,6 +53,10 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     summary["duka_lease1_peak_rps"] = round(lease1, 1)
     # Throughput one token UPSERT per order would cost, against leased tokens (as shipped).
     summary["per_order_limit_upsert_drop"] = _drop(lease1, duka_peak)
+    metrics_on = results.get("duka_metrics", {}).get("closed_loop", [])
+    summary["duka_metrics_peak_rps"] = round(_peak(metrics_on, "ok_rps"), 1)
+    # Throughput Prometheus metrics cost, against the same server with them off.
+    summary["metrics_drop"] = _drop(_peak(metrics_on, "ok_rps"), duka_peak)
     summary.update(graphql_summary(results))
     summary["targets"] = {
         "duka_over_lean>=0.7": _met(summary["duka_over_lean"], lambda r: r >= LEAN_RATIO_TARGET),
@@ -64,6 +70,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         "graphql_over_rest>=0.8": _met(
             summary["graphql_over_rest"], lambda r: r >= GRAPHQL_RATIO_TARGET
         ),
+        "metrics_drop<=3%": _met(summary["metrics_drop"], lambda d: d <= METRICS_DROP_TARGET),
     }
     return summary
 
@@ -192,6 +199,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"| {_pct(summary['validation_drop'])} | {targets['validation_drop<=15%']} |",
         f"| GraphQL createOrder >= 0.8x REST POST /orders (peak vs peak) "
         f"| {_fmt(summary['graphql_over_rest'])}x | {targets['graphql_over_rest>=0.8']} |",
+        f"| metrics on cost <= 3% of POST /orders throughput "
+        f"| {_pct(summary['metrics_drop'])} | {targets['metrics_drop<=3%']} |",
         f"| (info) Duka / pgbench peak | {_fmt(summary['duka_over_pgbench'])}x | - |",
     ]
     return "\n".join(lines) + "\n"
