@@ -119,6 +119,17 @@ def mount(app: FastAPI, settings: Settings) -> None:
 
     @router.get(PATH, response_model=None)
     async def graphiql(request: Request) -> HTMLResponse | JSONResponse:
+        if "text/html" not in request.headers.get("accept", ""):
+            # Only a browser gets the page; a GraphQL client that GETs learns the method.
+            return problem_response(
+                request,
+                status=405,
+                slug="method-not-allowed",
+                title="Method not allowed",
+                detail="GraphQL operations are POSTed to /graphql; GET serves the GraphiQL "
+                "page to browsers (Accept: text/html).",
+                headers={"Allow": "POST"},
+            )
         missing = missing_assets()
         if missing:
             return problem_response(

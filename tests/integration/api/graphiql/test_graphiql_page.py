@@ -63,7 +63,7 @@ async def test_the_page_has_a_strict_csp_and_only_same_origin_scripts(
 
 async def test_the_pages_scripts_and_styles_are_served(client_for: ClientFor) -> None:
     c = client_for()
-    page = await c.get("/graphql")
+    page = await c.get("/graphql", headers={"accept": "text/html"})
     assets = re.findall(r'(?:src|href)="(/graphiql/[^"]+)"', page.text)
     assert len(assets) == len(graphiql.SCRIPTS) + len(graphiql.STYLES)
     for url in assets:

@@ -70,7 +70,10 @@ async def test_a_token_with_roles_but_no_scope_is_forbidden(
     assert [e["extensions"]["code"] for e in r.json()["errors"]] == ["FORBIDDEN"]
 
 
-async def test_websockets_are_not_served_yet(guarded: httpx.AsyncClient) -> None:
-    # No subscription exists in this version: no protocol is offered.
+async def test_a_get_that_is_not_a_browser_is_refused(guarded: httpx.AsyncClient) -> None:
+    # Queries over GET are off (cacheable, past the JSON media-type gate); only a browser
+    # (Accept: text/html) gets the GraphiQL page.
     r = await guarded.get("/graphql", headers={"accept": "application/json"})
-    assert r.status_code in (400, 404, 405), r.text
+    assert r.status_code == 405, r.text
+    assert r.headers["allow"] == "POST"
+    assert r.headers["content-type"] == "application/problem+json"
