@@ -97,6 +97,11 @@ def rendered_url(kube: KubeApiServer, ns: str, name: str) -> str | None:
     return base64.b64decode(answer.json()["data"]["DUKA_DATABASE_URL"]).decode()
 
 
+def ready_config(kube: KubeApiServer, ns: str, name: str) -> dict[str, Any] | None:
+    body: dict[str, Any] = kube.http.get(f"{API}/{ns}/databaseconfigs/{name}").json()
+    return body if body.get("status", {}).get("phase") == "Ready" else None
+
+
 def test_database_config_provisions_renders_and_rolls(
     operator: KopfRunner, crds: KubeApiServer, namespace: str, database_url: str, app_role: str
 ) -> None:
@@ -109,7 +114,8 @@ def test_database_config_provisions_renders_and_rolls(
         row = conn.execute("SELECT current_user, current_database()").fetchone()
     assert row == (app_role, app_role)
     first = wait_for(lambda: pod_annotation(crds, namespace, "api"), "the rollout annotation")
-    config = crds.http.get(f"{API}/{namespace}/databaseconfigs/db").json()
+    # kopf writes the status once the handler returns, after the Deployment's patch.
+    config = wait_for(lambda: ready_config(crds, namespace, "db"), "the DatabaseConfig Ready")
     assert config["status"]["phase"] == "Ready"
     assert config["status"]["checksum"] == first
     # The spec's explicit downgrade from verify-full is printed in status.

@@ -57,10 +57,12 @@ def test_each_accepted_message_gets_a_form_encoded_report(
     assert report_receiver.content_types == ["application/x-www-form-urlencoded"]
     # The sandbox marks the message reported once Duka's answer to the POST is back, which
     # can be just after the receiver has the form: wait for that mark, briefly.
+    # `get` answers a copy, so read again each time.
     deadline = time.monotonic() + 5
     stored = sandbox.state.inbox.get(message_id)
     while stored is not None and stored.delivery_status is None and time.monotonic() < deadline:
         time.sleep(0.02)
+        stored = sandbox.state.inbox.get(message_id)
     assert stored is not None
     assert stored.delivery_status == "Success"
 
