@@ -21,14 +21,12 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from duka.db.engine import Database
-from duka.notifications.outbox.sql import FAILED
-
-SUPPRESSED = "suppressed"
+from duka.notifications.outbox.sql import FAILED, SUPPRESSED
 
 _COUNTS = text(
     f"""
     SELECT count(*) FILTER (WHERE sent_at >= :since AND sent_at < :until) AS sent,
-           count(*) FILTER (WHERE status = '{SUPPRESSED}'
+           count(*) FILTER (WHERE status = {SUPPRESSED}
                             AND updated_at >= :since AND updated_at < :until) AS suppressed
     FROM notifications
     WHERE (sent_at >= :since AND sent_at < :until)
