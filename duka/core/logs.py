@@ -25,6 +25,10 @@ LogFormat = Literal["json", "text"]
 TEXT_FIELDS = ("order_ref", "request_id", "traceparent")
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 _NOISE = ("taskName", "color_message")
+# httpx logs every request at INFO: the runner's Prefect client would write a line per API
+# call (several per SMS), drowning the lines about orders and costing CPU per send. Its
+# warnings and errors still come through.
+_QUIET_LIBRARIES = ("httpx", "httpcore")
 
 
 class ContextFilter(logging.Filter):
@@ -109,7 +113,8 @@ def logging_config(fmt: LogFormat, level: str, service: str) -> dict[str, Any]:
         "loggers": {
             name: {"handlers": [], "propagate": True, "level": level.upper()}
             for name in _UVICORN_LOGGERS
-        },
+        }
+        | {name: {"level": "WARNING"} for name in _QUIET_LIBRARIES},
     }
 
 

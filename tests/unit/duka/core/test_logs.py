@@ -98,6 +98,16 @@ def test_uvicorns_loggers_go_through_the_root_handler(stream: io.StringIO) -> No
     assert "color_message" not in line
 
 
+def test_httpx_requests_stay_out_of_the_log_and_its_warnings_do_not(
+    stream: io.StringIO,
+) -> None:
+    use("json", stream)
+    logging.getLogger("httpx").info("HTTP Request: POST http://prefect/api/task_runs/")
+    assert stream.getvalue() == ""
+    logging.getLogger("httpx").warning("retrying")
+    assert json.loads(stream.getvalue())["message"] == "retrying"
+
+
 def test_configure_logging_replaces_the_root_handlers(stream: io.StringIO) -> None:
     root = logging.getLogger()
     root.addHandler(logging.NullHandler())
