@@ -298,3 +298,33 @@ async def test_the_service_groups_orders_made_outside_a_request(app: Any, db: Da
     assert {str(o.id) for o in orders} == set(rows)
     assert all(r["traces"] == [None] for r in rows.values())
     assert len({o.created_at for o in orders[1:]}) == 1
+
+
+async def test_with_group_commit_off_each_order_is_a_statement_of_its_own(
+    db_settings: Settings, db: Database
+) -> None:
+    app = admin_app(db_settings.model_copy(update={"order_group_commit": False}), db)
+    assert app.state.order_groups is None
+    customers = await add_customers(db, 3)
+    async with (
+        admin_client(app) as client,
+        await psycopg.AsyncConnection.connect(db.libpq_url) as holder,
+    ):
+        await holder.execute("LOCK TABLE orders IN SHARE MODE")
+        requests: list[Post] = [
+            ({"customer_id": str(c), "item": "Tea", "amount": "5"}, {}) for c, _ in customers
+        ]
+        tasks = [asyncio.ensure_future(request) for request in posts(client, requests)]
+
+        async def all_wait() -> bool:
+            cursor = await holder.execute(
+                "SELECT count(*) FROM pg_locks WHERE relation = 'orders'::regclass AND NOT granted"
+            )
+            row = await cursor.fetchone()
+            return row is not None and row[0] == 3
+
+        await until(all_wait, "each order's own write to wait for the table")
+        await holder.rollback()
+        answers = await asyncio.gather(*tasks)
+    assert [r.status_code for r in answers] == [201, 201, 201]
+    assert len({r.json()["created_at"] for r in answers}) == 3  # three transactions
