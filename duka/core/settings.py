@@ -119,7 +119,7 @@ class Settings(BaseSettings):
         "statement per order). Unspent tokens lapse after 2 s (duka/limits/service.py).",
     )
     order_group_commit: bool = Field(
-        default=False,
+        default=True,
         description="Write a worker's concurrent POST /orders (those without an "
         "Idempotency-Key) in groups: one statement and one commit per group, each request "
         "answered after that commit with its own row or error (duka/orders/group_commit.py).",
