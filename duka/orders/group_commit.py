@@ -33,6 +33,7 @@ through it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -92,8 +93,9 @@ class GroupCommit(Generic[T, R]):
         future: asyncio.Future[R] = loop.create_future()
         self._waiting.append((item, future))
         if self._task is None:
-            # A task of its own: cancelling a request never cancels a group's write.
-            self._task = loop.create_task(self._drain())
+            # A task of its own: cancelling a request never cancels a group's write. In an
+            # empty context: the writes are no single request's, so neither are their logs.
+            self._task = loop.create_task(self._drain(), context=contextvars.Context())
         return await future
 
     async def aclose(self) -> None:

@@ -5,6 +5,7 @@ request goes away."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable, Sequence
 
 import pytest
@@ -231,6 +232,20 @@ async def test_a_writer_cancelled_at_shutdown_cancels_the_requests_it_held() -> 
     assert groups.waiting == 0
     store.open()
     assert await groups.submit("d") == "row d"  # a fresh writer starts
+
+
+async def test_the_writes_run_in_no_requests_context() -> None:
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
+    seen: list[str | None] = []
+
+    async def write_one(item: str) -> str:
+        seen.append(request_id.get(None))
+        return item
+
+    groups: GroupCommit[str, str] = GroupCommit(Store().write_group, write_one)
+    request_id.set("first request")  # as the request that starts the writer has
+    assert await groups.submit("a") == "a"
+    assert seen == [None]  # its log fields do not follow every later group
 
 
 def test_a_group_holds_at_least_one_order() -> None:
