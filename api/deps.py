@@ -53,6 +53,7 @@ async def get_order_service(request: Request) -> OrderService:
         state.customer_snapshots,
         state.sender_wakeups,
         state.rate_limiter,
+        state.order_groups,
     )
 
 

@@ -41,6 +41,7 @@ from duka.notifications.changes import Connect, NotificationChanges
 from duka.notifications.template import check_template_length
 from duka.notifications.wakeup import SenderWakeups, notify_sender
 from duka.orders.customer_snapshots import CustomerSnapshots
+from duka.orders.group_commit import order_groups
 
 API_PREFIX = "/api/v1"
 UPLOAD_PREFIX = f"{API_PREFIX}/uploads"
@@ -109,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if sampler is not None:
                 sampler.cancel()
             await app.state.notification_changes.aclose()
+            if app.state.order_groups is not None:
+                await app.state.order_groups.aclose()
             await app.state.sender_wakeups.aclose()
             await app.state.db.dispose()
 
@@ -131,6 +134,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await notify_sender(app.state.db)
 
     app.state.sender_wakeups = SenderWakeups(notify)
+    # The worker's group commit of POST /orders, shared by its requests (or None: off).
+    app.state.order_groups = (
+        order_groups(lambda: app.state.db, settings.order_group_max)
+        if settings.order_group_commit
+        else None
+    )
     problems.install(app)
     # The callback secret may be a path segment: no log line or problem document shows it.
     redaction.register_secret_segment(f"{API_PREFIX}{REDACTED_SEGMENT_AFTER}")

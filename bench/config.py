@@ -33,6 +33,8 @@ class BenchConfig:
     # Unmeasured load before a server's first level: fills pools, caches and prepared plans.
     warmup_s: int = 3
     levels: tuple[int, ...] = (8, 16, 32)
+    # The group-commit phase's levels: POST /orders with DUKA_ORDER_GROUP_COMMIT off and on.
+    group_commit_levels: tuple[int, ...] = (8, 16, 32, 64)
     # Uvicorn workers for Duka and for the lean app alike.
     workers: int = 2
     customers: int = 1000
@@ -57,6 +59,7 @@ class BenchConfig:
         "auth",
         "limits",
         "metrics",
+        "group_commit",
     )
     keep_postgres: bool = False
     # Shown in the summary heading, e.g. "smoke run" for a short, noisy check.
@@ -68,6 +71,7 @@ class BenchConfig:
             duration_s=_int("BENCH_DURATION", cls.duration_s),
             warmup_s=_int("BENCH_WARMUP", cls.warmup_s),
             levels=_levels("BENCH_LEVELS", "8 16 32"),
+            group_commit_levels=_levels("BENCH_GROUP_COMMIT_LEVELS", "8 16 32 64"),
             workers=_int("BENCH_WORKERS", cls.workers),
             customers=_int("BENCH_CUSTOMERS", cls.customers),
             upload_rows=_int("BENCH_UPLOAD_ROWS", cls.upload_rows),
@@ -79,7 +83,8 @@ class BenchConfig:
             fixed_rate_fraction=_float("BENCH_FIXED_RATE_FRACTION", 0.5),
             phases=tuple(
                 os.environ.get(
-                    "BENCH_PHASES", "pgbench duka graphql lean upload auth limits metrics"
+                    "BENCH_PHASES",
+                    "pgbench duka graphql lean upload auth limits metrics group_commit",
                 )
                 .replace(",", " ")
                 .split()

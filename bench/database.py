@@ -78,6 +78,13 @@ class BenchDatabase:
         assert notes is not None
         return int(str(orders[0])), int(str(notes[0]))
 
+    def postmaster_pid(self) -> int | None:
+        """The server's main process (its backends are its children), for CPU accounting."""
+        try:
+            return int((self.config.pg_data_dir / "postmaster.pid").read_text().split()[0])
+        except (OSError, IndexError, ValueError):
+            return None
+
     def server_version(self) -> str:
         with self.connect() as conn:
             row = conn.execute("SHOW server_version").fetchone()

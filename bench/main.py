@@ -2,7 +2,8 @@
 
 Phases (BENCH_PHASES picks a subset): pgbench baseline, Duka under wrk and at a fixed
 rate, the same orders through GraphQL's createOrder on the same Duka server (closed loop),
-the lean app likewise, and the bulk upload against raw COPY. Results go to
+the lean app likewise, the bulk upload against raw COPY, and POST /orders with group commit
+off and on. Results go to
 bench/results/<timestamp>.json (and latest.json); the markdown summary is printed.
 """
 
@@ -14,13 +15,14 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.config import ORDERS_PATH, RESULTS_DIR, UPLOAD_PATH, BenchConfig
 from bench.database import BenchDatabase
+from bench.group_commit_report import GROUP_COMMIT_VARIANTS
 from bench.issuer import BenchIssuer
 from bench.machine import load_average, machine_info, process_tree_cpu_s
 from bench.pgbench import pgbench_version, run_pgbench
@@ -82,22 +84,30 @@ def load_server(
     log(f"{name}: warm-up {config.warmup_s}s")
     run_wrk(server.base_url, max(config.levels), config.warmup_s, config.customers, token, api)
     runs: list[dict[str, Any]] = []
+    pg_pid = db.postmaster_pid()
     for level in config.levels:
         db.clear_orders()
         log(f"{name}: wrk {level} connections, {config.duration_s}s")
         load_before = load_average()
         cpu_before = process_tree_cpu_s(server.pid)
+        pg_before = process_tree_cpu_s(pg_pid) if pg_pid else 0.0
         run: dict[str, Any] = dict(
             run_wrk(server.base_url, level, config.duration_s, config.customers, token, api)
         )
         cpu_s = process_tree_cpu_s(server.pid) - cpu_before
+        requests = max(int(run["requests"]), 1)
         run["load_average_before"] = load_before
-        run["server_cpu_ms_per_request"] = cpu_s * 1000 / max(int(run["requests"]), 1)
+        run["server_cpu_ms_per_request"] = cpu_s * 1000 / requests
+        if pg_pid:
+            # PostgreSQL's own (postmaster and backends): the database work per request.
+            pg_s = process_tree_cpu_s(pg_pid) - pg_before
+            run["postgres_cpu_ms_per_request"] = pg_s * 1000 / requests
         runs.append(run)
         errors = sum(run["errors"].values())
         log(
             f"  {run['ok_rps']:.0f} req/s, p99 {run['latency_ms']['p99']:.1f} ms, {errors} "
-            f"errors, server CPU {run['server_cpu_ms_per_request']:.3f} ms/request"
+            f"errors, server CPU {run['server_cpu_ms_per_request']:.3f} ms/request, "
+            f"PostgreSQL CPU {run.get('postgres_cpu_ms_per_request', 0):.3f} ms/request"
         )
     peak = max(float(r["ok_rps"]) for r in runs)
     rate = peak * config.fixed_rate_fraction
@@ -216,6 +226,15 @@ def run_phases(
         with running("duka_lease1", command, config.duka_port, "/healthz") as server:
             results["duka_lease1"] = load_server(server, db, config, token, fixed_rate_run=False)
         save()
+    if "group_commit" in config.phases:
+        # POST /orders with group commit off and on (issue 15), each setting explicit, at
+        # the phase's own levels (up to 64 connections).
+        levels = replace(config, levels=config.group_commit_levels)
+        for name, on in GROUP_COMMIT_VARIANTS:
+            command = duka_command(config, db.url, issuer.issuer, DUKA_ORDER_GROUP_COMMIT=on)
+            with running(name, command, config.duka_port, "/healthz") as server:
+                results[name] = load_server(server, db, levels, token, fixed_rate_run=False)
+            save()
 
 
 def main() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.graphql_report import GRAPHQL_RATIO_TARGET, graphql_lines, graphql_summary
+from bench.group_commit_report import group_commit_lines, group_commit_summary
 
 # The targets from the performance issue.
 LEAN_RATIO_TARGET = 0.7
@@ -58,6 +59,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     # Throughput Prometheus metrics cost, against the same server with them off.
     summary["metrics_drop"] = _drop(_peak(metrics_on, "ok_rps"), duka_peak)
     summary.update(graphql_summary(results))
+    summary.update(group_commit_summary(results))
     summary["targets"] = {
         "duka_over_lean>=0.7": _met(summary["duka_over_lean"], lambda r: r >= LEAN_RATIO_TARGET),
         "p99<50ms_at_half_peak": _met(p99, lambda v: v < P99_TARGET_MS),
@@ -181,6 +183,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += graphql_lines(results)
     lines += _validation_lines(results, summary)
     lines += _limit_lines(results)
+    lines += group_commit_lines(results)
     targets = summary["targets"]
     lines += [
         "",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: installs wrk when missing, then runs every benchmark phase (bench/main.py).
 # Knobs (environment): BENCH_DURATION (s per level, default 25), BENCH_LEVELS ("8 16 32"),
-# BENCH_WORKERS (2), BENCH_PHASES ("pgbench duka graphql lean upload auth limits metrics"),
+# BENCH_WORKERS (2), BENCH_PHASES ("pgbench duka graphql lean upload auth limits metrics
+# group_commit"), BENCH_GROUP_COMMIT_LEVELS ("8 16 32 64"),
 # BENCH_UPLOAD_ROWS (100000), BENCH_SOAK (1) and BENCH_SOAK_* (bench/soak.py),
 # BENCH_LABEL (text for the summary heading), BENCH_KEEP_POSTGRES=1 (leave it running).
 set -euo pipefail

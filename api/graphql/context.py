@@ -115,6 +115,7 @@ async def graphql_context(request: HTTPConnection) -> GraphQLContext:
             state.customer_snapshots,
             state.sender_wakeups,
             state.rate_limiter,
+            state.order_groups,
         ),
         notifications=NotificationService(state.db),
         uploads=UploadService(state.db, settings, state.rate_limiter),

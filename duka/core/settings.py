@@ -118,6 +118,18 @@ class Settings(BaseSettings):
         "locally (leases grow from 1 while a principal keeps using them; 1: one database "
         "statement per order). Unspent tokens lapse after 2 s (duka/limits/service.py).",
     )
+    order_group_commit: bool = Field(
+        default=True,
+        description="Write a worker's concurrent POST /orders (those without an "
+        "Idempotency-Key) in groups: one statement and one commit per group, each request "
+        "answered after that commit with its own row or error (duka/orders/group_commit.py).",
+    )
+    order_group_max: int = Field(
+        default=64,
+        ge=1,
+        le=1000,
+        description="Most orders one group commit writes (DUKA_ORDER_GROUP_COMMIT).",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Explicit CORS allow-list (JSON list of origins)."
     )

@@ -33,9 +33,10 @@ from duka.orders.exceptions import (
     UnknownCustomerError,
     customer_reference_error,
 )
+from duka.orders.group_commit import GroupedWrites, OrderGroups
 from duka.orders.models import Order
 from duka.orders.schemas import OrderCreate, OrderPage, OrderPublic
-from duka.orders.writes import InsertedOrder, NewOrder, insert_order, look_up_customer
+from duka.orders.writes import InsertedOrder, NewOrder, OnConnection, OrderWrite, OrderWrites
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ class OrderService:
         customers: CustomerSnapshots | None = None,
         wakeups: SenderWakeups | None = None,
         limiter: RateLimiter | None = None,
+        groups: OrderGroups | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -138,6 +140,8 @@ class OrderService:
         self.customers = customers if customers is not None else CustomerSnapshots()
         self.wakeups = wakeups if wakeups is not None else SenderWakeups(self._notify)
         self.limiter = limiter if limiter is not None else RateLimiter(settings)
+        # The worker's group commit (duka/orders/group_commit.py), None when it is off.
+        self.groups = groups
 
     async def _notify(self) -> None:
         await notify_sender(self.db)
@@ -165,26 +169,29 @@ class OrderService:
         principal: Principal,
         idempotency_key: str | None,
         data: OrderCreate,
-        work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[OrderPublic]],
+        work: Callable[[OrderWrites], Awaitable[OrderPublic]],
     ) -> tuple[OrderPublic, bool]:
-        """The one unit of work of both order paths: `work` gets the pool's psycopg connection
-        either way, and the result says whether it was a replay. Without a key, in autocommit
-        (the order's write is one statement, atomic by itself; a transaction would cost
-        round trips); with one, inside run_once's transaction, after the key row is claimed, so that
-        the order and its key commit together."""
+        """The one unit of work of both order paths: `work` gets where to write (the pool's
+        psycopg connection, or the worker's group commit), and the result says whether it was
+        a replay. Without a key, in autocommit (the order's write is one statement, atomic by
+        itself; a transaction would cost round trips), in a group with concurrent orders when
+        group commit is on; with one, inside run_once's transaction, after the key row is
+        claimed, so that the order and its key commit together."""
         if idempotency_key is None:
+            if self.groups is not None:
+                return await work(GroupedWrites(self.db, self.groups)), False
             async with self.db.driver() as conn:
-                return await work(conn), False
+                return await work(OnConnection(conn)), False
 
         async def action(conn: AsyncConnection) -> OrderPublic:
-            return await work(await driver_of(conn))
+            return await work(OnConnection(await driver_of(conn)))
 
         return await run_once(
             self.db, principal, "orders.create", idempotency_key, data, OrderPublic, action
         )
 
     async def _insert(
-        self, conn: psycopg.AsyncConnection[Any], data: OrderCreate, principal: Principal
+        self, writes: OrderWrites, data: OrderCreate, principal: Principal
     ) -> OrderPublic:
         field = "customer_id" if data.customer_id is not None else "customer_code"
         order = NewOrder(
@@ -203,15 +210,15 @@ class OrderService:
             customer = self.customers.by_code(str(data.customer_code))
         for _ in range(_SNAPSHOT_ATTEMPTS):
             if customer is None:
-                customer = await look_up_customer(
-                    conn, customer_id=data.customer_id, code=data.customer_code
+                customer = await writes.look_up(
+                    customer_id=data.customer_id, code=data.customer_code
                 )
                 if customer is None:
                     raise UnknownCustomerError(field)
                 self.customers.remember(customer)
             if not customer.visible_to(principal.customer_code):
                 raise UnknownCustomerError(field)
-            inserted = await self._insert_for(conn, customer, order, field)
+            inserted = await self._insert_for(writes, customer, order, field)
             if inserted is not None:
                 return _created(order, customer, inserted)
             self.customers.forget(customer)  # changed or deleted since: look again
@@ -220,7 +227,7 @@ class OrderService:
 
     async def _insert_for(
         self,
-        conn: psycopg.AsyncConnection[Any],
+        writes: OrderWrites,
         customer: CustomerSnapshot,
         order: NewOrder,
         field: str,
@@ -236,7 +243,7 @@ class OrderService:
         )
         body = render(self.settings.sms_template, message, self.settings.zone)
         try:
-            return await insert_order(conn, customer, order, body)
+            return await writes.insert(OrderWrite(customer, order, body))
         except psycopg.errors.ForeignKeyViolation as exc:
             # The customer was deleted between the snapshot and the insert.
             self.customers.forget(customer)

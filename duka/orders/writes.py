@@ -13,19 +13,26 @@ Two statements, both prepared by psycopg on each pooled connection after a few u
 
 The foreign key is checked at the end of the statement, so a customer deleted meanwhile
 raises a foreign-key violation, which the service turns into "unknown customer".
+
+`INSERT_ORDERS` is the same write for a group of orders at once (duka/orders/group_commit.py
+says when): the orders' columns as arrays, `unnest`ed into rows, each order stored with its
+outbox row only if its customer still has the snapshot's version, one row back per order
+stored. Where the service writes is an `OrderWrites`: one connection (`OnConnection`), or
+the worker's group commit.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import psycopg
 
-from duka.notifications.outbox.enqueue import insert_with_order
+from duka.notifications.outbox.enqueue import insert_with_order, insert_with_orders
 from duka.orders.customer_snapshots import CustomerSnapshot
 
 _LOOKUP_COLUMNS = "SELECT id, code, name, phone, xmin::text FROM customers"
@@ -50,6 +57,30 @@ WITH c AS (
 SELECT o.created_at, n.status, n.attempts, n.updated_at FROM o, n
 """  # noqa: S608 - constants only
 
+# The columns as arrays, one element per order; versions as text, each cast to xid.
+INSERT_ORDERS = f"""
+WITH c AS (
+    SELECT i.*, customers.phone
+    FROM unnest(%(id)s::uuid[], %(customer_id)s::uuid[], %(version)s::text[],
+                %(item)s::text[], %(quantity)s::int[], %(amount)s::numeric[],
+                %(currency)s::text[], %(ordered_at)s::timestamptz[], %(created_by)s::text[],
+                %(body)s::text[], %(traceparent)s::text[])
+        AS i (order_id, customer_id, version, item, quantity, amount, currency, ordered_at,
+              created_by, body, traceparent)
+    JOIN customers ON customers.id = i.customer_id AND customers.xmin = i.version::xid
+), o AS (
+    INSERT INTO orders (id, customer_id, item, quantity, amount, currency, ordered_at,
+                        created_by)
+    SELECT order_id, customer_id, item, quantity, amount, currency, ordered_at, created_by
+    FROM c
+    RETURNING id, created_at
+), n AS (
+    {insert_with_orders(order="o", rows="c")}
+)
+SELECT o.id, o.created_at, n.status, n.attempts, n.updated_at
+FROM o JOIN n ON n.order_id = o.id
+"""  # noqa: S608 - constants only
+
 
 @dataclass(frozen=True, slots=True)
 class NewOrder:
@@ -71,6 +102,44 @@ class InsertedOrder(NamedTuple):
     status: str
     attempts: int
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderWrite:
+    """One order ready to be written: its customer as snapshotted, and its SMS text."""
+
+    customer: CustomerSnapshot
+    order: NewOrder
+    body: str
+
+
+class OrderWrites(Protocol):
+    """Where the service reads an order's customer and writes the order."""
+
+    async def look_up(
+        self, *, customer_id: uuid.UUID | None, code: str | None
+    ) -> CustomerSnapshot | None: ...
+
+    async def insert(self, write: OrderWrite) -> InsertedOrder | None:
+        """As `insert_order`: None when the customer is no longer current."""
+        ...
+
+
+class OnConnection:
+    """Both on one connection: the pool's, or an idempotent request's transaction's."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.conn = conn
+
+    async def look_up(
+        self, *, customer_id: uuid.UUID | None, code: str | None
+    ) -> CustomerSnapshot | None:
+        return await look_up_customer(self.conn, customer_id=customer_id, code=code)
+
+    async def insert(self, write: OrderWrite) -> InsertedOrder | None:
+        return await insert_order(self.conn, write.customer, write.order, write.body)
 
 
 async def look_up_customer(
@@ -108,3 +177,31 @@ async def insert_order(
     )
     row = await cursor.fetchone()
     return None if row is None else InsertedOrder(row[0], row[1], row[2], row[3])
+
+
+async def insert_orders(
+    conn: psycopg.AsyncConnection[Any], writes: Sequence[OrderWrite]
+) -> list[InsertedOrder | None]:
+    """`insert_order` for many orders in one statement (atomic: all stored or none), each
+    answer in the order of `writes`; None for an order whose customer is no longer current
+    (the others are stored)."""
+    cursor = await conn.execute(
+        INSERT_ORDERS,
+        {
+            "id": [w.order.id for w in writes],
+            "customer_id": [w.customer.id for w in writes],
+            "version": [w.customer.version for w in writes],
+            "item": [w.order.item for w in writes],
+            "quantity": [w.order.quantity for w in writes],
+            "amount": [w.order.amount for w in writes],
+            "currency": [w.order.currency for w in writes],
+            "ordered_at": [w.order.ordered_at for w in writes],
+            "created_by": [w.order.created_by for w in writes],
+            "body": [w.body for w in writes],
+            "traceparent": [w.order.traceparent for w in writes],
+        },
+    )
+    stored = {
+        row[0]: InsertedOrder(row[1], row[2], row[3], row[4]) for row in await cursor.fetchall()
+    }
+    return [stored.get(w.order.id) for w in writes]

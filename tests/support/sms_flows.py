@@ -173,21 +173,31 @@ class _AdminTokens:
         )
 
 
-def api_client(settings: Settings, db: Database) -> Any:
-    """An httpx client of the app on `db`, called as an admin whose token is not checked."""
-    import httpx
-
+def admin_app(settings: Settings, db: Database) -> Any:
+    """The app on `db`, taking every bearer token as an admin's without checking it."""
     from api.main import create_app
 
     app = create_app(settings)
     app.state.db = db
     app.state.token_verifier = _AdminTokens()
+    return app
+
+
+def admin_client(app: Any) -> Any:
+    """An httpx client of `app` (made by `admin_app`), sending a bearer token."""
+    import httpx
+
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return httpx.AsyncClient(
         transport=transport,
         base_url="http://duka.test",
         headers={"Authorization": "Bearer sms-tests-admin"},
     )
+
+
+def api_client(settings: Settings, db: Database) -> Any:
+    """An httpx client of the app on `db`, called as an admin whose token is not checked."""
+    return admin_client(admin_app(settings, db))
 
 
 class LiveApi:

@@ -7,6 +7,8 @@ connection of its own: the two writers of orders embed these pieces in their sta
 - The hot order insert (duka/orders/writes.py) is one psycopg statement of CTEs, one round
   trip; `insert_with_order` is its outbox part, which reads the new order's id from one CTE
   and the customer's phone from another. A separate statement would cost a round trip.
+  Its grouped form (`INSERT_ORDERS`, many orders in one statement: duka/orders/group_commit.py)
+  takes `insert_with_orders`, the same row for each order of the group.
 - A bulk upload (duka/uploads/order_store.py) COPYs the rows: `COPY_TABLE`, `COPY_COLUMNS`
   and `COPY_TYPES` say where and what, `CopyRow` is one row.
 
@@ -41,10 +43,29 @@ def insert_with_order(
     return f"""INSERT INTO notifications
         (id, order_id, channel, recipient, body, traceparent, status)
     SELECT gen_random_uuid(), {order}.id, '{CHANNEL}', {customer}.phone, {body}, {traceparent},
-        CASE WHEN EXISTS (SELECT 1 FROM sms_suppressions s WHERE s.phone = {customer}.phone)
-             THEN {SUPPRESSED} ELSE {PENDING} END
+        {_first_status(f"{customer}.phone")}
     FROM {order}, {customer}
     RETURNING status, attempts, updated_at"""  # noqa: S608 - the callers' own names
+
+
+def insert_with_orders(*, order: str, rows: str) -> str:
+    """The outbox rows of a group of orders written by one statement, for its CTE: `order`
+    names the CTE returning the new orders' `id`, `rows` one with each order's `order_id`,
+    its customer's `phone`, the rendered `body` and the request's `traceparent`. Each row
+    is `insert_with_order`'s, status included; `RETURNING` adds `order_id`, so the caller
+    can hand each order its own."""
+    return f"""INSERT INTO notifications
+        (id, order_id, channel, recipient, body, traceparent, status)
+    SELECT gen_random_uuid(), {order}.id, '{CHANNEL}', {rows}.phone, {rows}.body,
+        {rows}.traceparent, {_first_status(f"{rows}.phone")}
+    FROM {order} JOIN {rows} ON {rows}.order_id = {order}.id
+    RETURNING order_id, status, attempts, updated_at"""  # noqa: S608 - the callers' own names
+
+
+def _first_status(phone: str) -> str:
+    # One probe of the suppression list's unique index per row.
+    return f"""CASE WHEN EXISTS (SELECT 1 FROM sms_suppressions s WHERE s.phone = {phone})
+             THEN {SUPPRESSED} ELSE {PENDING} END"""  # noqa: S608 - the callers' own names
 
 
 COPY_TABLE = "notifications"

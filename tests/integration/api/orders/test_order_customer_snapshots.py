@@ -93,7 +93,8 @@ async def test_a_customer_that_keeps_changing_is_409_and_nothing_is_stored(
     async def never_current(*args: Any, **kwargs: Any) -> None:
         return None  # as if the customer row changed before every attempt
 
-    monkeypatch.setattr(order_service, "insert_order", never_current)
+    # Where every write path (one connection, group commit) hands back its answer.
+    monkeypatch.setattr(order_service.OrderService, "_insert_for", never_current)
     r = await client.post(
         "/api/v1/orders", json={"customer_id": customer["id"], "item": "Tea", "amount": "10"}
     )
