@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from bench.sms.allin import AllInMeter, postmaster_pid
 from devtools.prefect_server import PrefectServer, free_port
 from duka.core.settings import Settings
 from duka.db import migrate
@@ -39,6 +40,10 @@ class Stack:
         if process is None:
             raise RuntimeError("the Prefect server is not running")
         return process.pid
+
+    def meter(self) -> AllInMeter:
+        """CPU snapshots of a client, this Prefect server and the whole cluster."""
+        return AllInMeter(self.prefect_pid, postmaster_pid(self.pg.data_dir))
 
     def runner_env(self, **sms: str) -> dict[str, str]:
         return {
