@@ -8,7 +8,9 @@
   run's states and events), as the SMS sustained rate does.
 
 Each prints its result as JSON on the last line; `--held` also prints `BENCH start` and
-`BENCH end` as its window opens and closes, for the caller's CPU snapshots.
+`BENCH end` as its window opens and closes, and its result as `BENCH result {…}`, then
+waits for its stdin to close: the caller (bench/sms/phases.py) takes its CPU snapshots of
+this process at those marks.
 """
 
 from __future__ import annotations
