@@ -25,7 +25,7 @@ from devtools.processes import stop_process
 START_TIMEOUT_S = 180.0
 # Services a server only for runs started by clients does not need (no deployments, no
 # workers, no automations): less CPU on a small machine.
-_OPTIONAL_SERVICES = (
+OPTIONAL_SERVICES = (
     "SCHEDULER",
     "LATE_RUNS",
     "FOREMAN",
@@ -50,6 +50,25 @@ RETENTION_ENV = {
     "PREFECT_SERVER_EVENTS_RETENTION_PERIOD": f"P{EVENT_RETENTION_DAYS}D",
 }
 
+# The cost of an SMS on Prefect's side, on in every Prefect server Duka starts (the same
+# values in the duka-prefect image and the devstack chart; measured with
+# `python -m bench.sms.levers`, docs/benchmarks.md "Order SMS"; docs/operations.md,
+# "Prefect server settings"). The task-run recorder writes the states clients report in
+# batches (up to 100 per transaction, at least every second) instead of a transaction per
+# state: the UI shows a task run's state up to a second later. The event persister is
+# off: task runs and their states are recorded all the same (the UI shows every send),
+# but Prefect's Events page stays empty and nothing stores the three events per SMS.
+THROUGHPUT_ENV = {
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "10",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
+}
+# PostgreSQL settings of Prefect's own database (ALTER DATABASE … SET): its history is
+# operational data, so a crash of PostgreSQL may lose its last few hundred milliseconds of
+# commits (never corrupt it) for fewer WAL flushes. Duka's own database keeps the default.
+DATABASE_SETTINGS = {"synchronous_commit": "off"}
+
 
 class PrefectServerError(RuntimeError):
     pass
@@ -61,8 +80,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def ensure_database(database_url: str) -> None:
-    """Create the database named by the libpq URL if it does not exist yet."""
+def ensure_database(database_url: str, settings: dict[str, str] | None = None) -> None:
+    """Create the database named by the libpq URL if it does not exist yet, and set its
+    PostgreSQL `settings` (for the sessions that connect after)."""
     url = make_url(database_url)
     name = url.database
     if not name:
@@ -72,6 +92,12 @@ def ensure_database(database_url: str) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        for key, value in (settings or {}).items():
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                    sql.Identifier(name), sql.Identifier(key), sql.Literal(value)
+                )
+            )
 
 
 @dataclass
@@ -88,6 +114,8 @@ class PrefectServer:
     log_file: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     """Set in the server's environment last (the tests shorten the vacuum's loop)."""
+    database_settings: dict[str, str] = field(default_factory=lambda: dict(DATABASE_SETTINGS))
+    """PostgreSQL settings of its database, set at every start."""
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -107,6 +135,7 @@ class PrefectServer:
         async_url = make_url(self.database_url).set(drivername="postgresql+asyncpg")
         env = {
             **RETENTION_ENV,
+            **THROUGHPUT_ENV,
             **os.environ,
             "PREFECT_HOME": str(self.home),
             "PREFECT_API_DATABASE_CONNECTION_URL": async_url.render_as_string(hide_password=False),
@@ -117,7 +146,7 @@ class PrefectServer:
         }
         env.pop("PREFECT_API_URL", None)
         if not self.all_services:
-            for name in _OPTIONAL_SERVICES:
+            for name in OPTIONAL_SERVICES:
                 env[f"PREFECT_SERVER_SERVICES_{name}_ENABLED"] = "false"
         env.update(self.extra_env)
         return env
@@ -130,7 +159,7 @@ class PrefectServer:
         """Start the process (returns at once; `wait_ready` waits for its API)."""
         if self.running:
             return
-        ensure_database(self.database_url)
+        ensure_database(self.database_url, self.database_settings)
         self.home.mkdir(parents=True, exist_ok=True)
         if self.port == 0:
             self.port = free_port(self.host)

@@ -48,10 +48,53 @@ def markdown(result: dict[str, Any]) -> str:
     for name in ("backlog", "backlog_scaled"):
         if name in phases:
             lines.append(_backlog_line(phases[name], anchor, anchor_cpu))
-    if "sustained" in phases:
-        processes = phases["sustained"].get("processes")
-        lines.append(f"Sustained check with DUKA_SMS_PROCESSES={processes}")
+    lines += _held_lines(phases)
     return "\n".join(lines)
+
+
+def _held(phase: dict[str, Any], offered: str) -> str:
+    verdict = "held" if phase["per_s_in_window"] >= 0.95 * phase["rate"] else "not held"
+    return (
+        f"{phase['rate']:g} {offered}/s offered for {phase['duration_s']} s: "
+        f"{phase['per_s_in_window']} per s completed meanwhile ({verdict})"
+    )
+
+
+def cpu_line(what: str, used: dict[str, Any]) -> str:
+    """`runner + Prefect server + PostgreSQL (by database) = all-in`, ms per unit."""
+    if not used:
+        return f"{what}: no CPU measured"
+    by_db = ", ".join(f"{name} {ms}" for name, ms in used["postgres_by_db_ms"].items())
+    return (
+        f"{what}: {used['client_ms']} client + {used['prefect_server_ms']} Prefect server + "
+        f"{used['postgres_ms']} PostgreSQL ({by_db}) = **{used['all_in_ms']} ms all-in** "
+        f"over {used['units']} in {used['window_s']} s"
+    )
+
+
+def _held_lines(phases: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    sms, anchor = phases.get("sustained"), phases.get("anchor_held")
+    if anchor:
+        anchor = {**anchor, "per_s_in_window": anchor["per_s"]}
+        lines.append("Anchor held: " + _held(anchor, "empty task runs"))
+    if sms and "per_s_in_window" in sms:
+        lines.append(
+            f"SMS sustained (DUKA_SMS_PROCESSES={sms.get('processes')}): " + _held(sms, "orders")
+        )
+    if sms and anchor and anchor["per_s"]:
+        ratio = sms["per_s_in_window"] / anchor["per_s"]
+        lines.append(f"**SMS sustained / anchor held: {ratio:.2f}x** (target 0.8x)")
+    for name, key, what in (
+        ("backlog", "cpu_all_in", "CPU per SMS, backlog until the server caught up"),
+        ("sustained", "cpu_all_in", "CPU per SMS, sustained window (order inserts included)"),
+        ("sustained", "cpu_all_in_caught_up", "CPU per SMS, sustained until caught up"),
+        ("anchor_held", "cpu_all_in", "CPU per empty task run, anchor held window"),
+        ("anchor_held", "cpu_all_in_caught_up", "CPU per empty task run, until caught up"),
+    ):
+        if key in phases.get(name, {}):
+            lines.append(cpu_line(what, phases[name][key]))
+    return lines
 
 
 def _backlog_line(phase: dict[str, Any], anchor: float | None, anchor_cpu: float | None) -> str:

@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from bench.sms.allin import AllInMeter, postmaster_pid
 from devtools.prefect_server import PrefectServer, free_port
 from duka.core.settings import Settings
 from duka.db import migrate
@@ -39,6 +40,19 @@ class Stack:
         if process is None:
             raise RuntimeError("the Prefect server is not running")
         return process.pid
+
+    def meter(self) -> AllInMeter:
+        """CPU snapshots of a client, this Prefect server and the whole cluster."""
+        return AllInMeter(self.prefect_pid, postmaster_pid(self.pg.data_dir))
+
+    def restart_prefect(self, env: dict[str, str], database: dict[str, str]) -> None:
+        """The Prefect server again, on the same port, with `env` over its settings and
+        `database` as its database's settings (a lever measured on the same data)."""
+        self.prefect.stop()
+        self.prefect.extra_env = dict(env)
+        self.prefect.database_settings = dict(database)
+        self.prefect.start()
+        self.prefect.wait_ready()
 
     def runner_env(self, **sms: str) -> dict[str, str]:
         return {

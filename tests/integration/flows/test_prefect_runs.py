@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from sqlalchemy import text
 
@@ -43,6 +44,19 @@ async def test_a_repeated_create_returns_the_same_flow_run(prefect_server: Prefe
     assert (first.created, again.created) == (True, False)
     assert first.flow_run.id == again.flow_run.id
     assert first.flow_run.tags == ["sms"]
+
+
+async def test_prefects_own_database_commits_asynchronously(
+    prefect_server: PrefectServer,
+) -> None:
+    """DATABASE_SETTINGS (docs/operations.md, "Prefect server settings"): set on Prefect's
+    database at the server's start, and what its sessions get."""
+    async with await psycopg.AsyncConnection.connect(
+        prefect_server.database_url, autocommit=True
+    ) as conn:
+        row = await (await conn.execute("SHOW synchronous_commit")).fetchone()
+    assert row is not None
+    assert row[0] == "off"
 
 
 async def stale_claim(db: Database) -> None:
