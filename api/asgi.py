@@ -2,7 +2,14 @@
 
 import gc
 
-from api.main import create_app
+from duka.metrics import buffered
+
+# A worker of `duka serve` with metrics on records into its parent's multiprocess
+# directory: its metric values are buffered (duka/metrics/buffered.py), which must be
+# chosen before the first metric exists, that is before the app's modules are imported.
+buffered.install()
+
+from api.main import create_app  # noqa: E402
 
 app = create_app()
 # Everything imported and built so far lives as long as the worker. Frozen, the collector

@@ -11,7 +11,8 @@ of each is kept, so a busy moment of a shared machine does not count against one
 
 - `off`: metrics off (the default): no middleware, counters in memory;
 - `files`: metrics on, prometheus_client's multiprocess mode writing every value to its
-  memory-mapped file, as a worker of `duka serve` does.
+  memory-mapped file (what Duka did before duka/metrics/buffered.py);
+- `buffered`: metrics on, values in memory and written once a second (duka/metrics/buffered.py).
 
 The request metrics' cost does not depend on the route, so the difference between the
 modes is what metrics add to any request, POST /orders included; `--order-cpu-us` (the
@@ -31,7 +32,7 @@ import time
 from collections.abc import MutableMapping
 from typing import Any
 
-MODES = ("off", "files")
+MODES = ("off", "files", "buffered")
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -53,6 +54,10 @@ def _scope() -> dict[str, Any]:
 
 
 async def _measure(mode: str, requests: int, rounds: int) -> dict[str, float]:
+    if mode == "buffered":
+        from duka.metrics import buffered
+
+        buffered.install()
     from api.main import create_app
     from duka.auth import metrics as auth_metrics
     from duka.core.settings import Settings
