@@ -2,14 +2,7 @@
 
 import gc
 
-from duka.metrics import buffered
-
-# A worker of `duka serve` with metrics on records into its parent's multiprocess
-# directory: its metric values are buffered (duka/metrics/buffered.py), which must be
-# chosen before the first metric exists, that is before the app's modules are imported.
-buffered.install()
-
-from api.main import create_app  # noqa: E402
+from api.main import create_app
 
 app = create_app()
 # Everything imported and built so far lives as long as the worker. Frozen, the collector

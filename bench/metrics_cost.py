@@ -11,8 +11,7 @@ of each is kept, so a busy moment of a shared machine does not count against one
 
 - `off`: metrics off (the default): no middleware, counters in memory;
 - `files`: metrics on, prometheus_client's multiprocess mode writing every value to its
-  memory-mapped file (what Duka did before duka/metrics/buffered.py);
-- `buffered`: metrics on, values in memory and written once a second (duka/metrics/buffered.py).
+  memory-mapped file, as a worker of `duka serve` does.
 
 The request metrics' cost does not depend on the route, so the difference between the
 modes is what metrics add to any request, POST /orders included; `--order-cpu-us` (the
@@ -32,7 +31,7 @@ import time
 from collections.abc import MutableMapping
 from typing import Any
 
-MODES = ("off", "files", "buffered")
+MODES = ("off", "files")
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -54,10 +53,6 @@ def _scope() -> dict[str, Any]:
 
 
 async def _measure(mode: str, requests: int, rounds: int) -> dict[str, float]:
-    if mode == "buffered":
-        from duka.metrics import buffered
-
-        buffered.install()
     from api.main import create_app
     from duka.auth import metrics as auth_metrics
     from duka.core.settings import Settings

@@ -79,13 +79,7 @@ def _metrics(command: str, sms: SmsFlowSettings) -> Iterator[None]:
     from duka.metrics.multiprocess import ENV, metrics_server
 
     settings = get_settings()
-    if command == "run" and settings.metrics_enabled and ENV in os.environ:
-        # A runner process started by the supervisor records into its parent's directory,
-        # through buffered values (duka/metrics/buffered.py), chosen before the runner's
-        # modules create the metrics.
-        from duka.metrics import buffered
-
-        buffered.install()
+    # A runner process started by the supervisor records into its parent's directory.
     if command != "run" or not settings.metrics_enabled or ENV in os.environ:
         yield
         return

@@ -2,10 +2,10 @@
 
 `duka serve` (uvicorn workers) and `python -m flows` (runner processes) both fork or spawn
 children that record metrics. In multiprocess mode each child writes its values to
-memory-mapped files in PROMETHEUS_MULTIPROC_DIR (once a second: duka/metrics/buffered.py),
-and the parent's metrics server sums them at scrape time. The parent creates a fresh
-directory per run (stale files of an earlier run would be summed too), points the
-environment at it before any child starts, and removes it on exit.
+memory-mapped files in PROMETHEUS_MULTIPROC_DIR, and the parent's metrics server sums them
+at scrape time. The parent creates a fresh directory per run (stale files of an earlier
+run would be summed too), points the environment at it before any child starts, and
+removes it on exit.
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ from pathlib import Path
 from threading import Thread
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, start_http_server, values
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
-
-from duka.metrics import buffered
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +44,8 @@ def multiprocess_directory(parent: Path | None = None) -> Iterator[Path]:
     previous = os.environ.get(ENV)
     os.environ[ENV] = str(path)
     # prometheus_client picks its value class when imported: a metric created in this
-    # process from now on (a single uvicorn worker runs here) must reach the files too,
-    # through the buffered values (duka/metrics/buffered.py).
-    buffered.install()
+    # process from now on (a single uvicorn worker runs here) must write to the files too.
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
     try:
         yield path
     finally:
@@ -56,7 +53,7 @@ def multiprocess_directory(parent: Path | None = None) -> Iterator[Path]:
             os.environ.pop(ENV, None)
         else:
             os.environ[ENV] = previous
-        buffered.uninstall()
+        values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
         shutil.rmtree(path, ignore_errors=True)
 
 
