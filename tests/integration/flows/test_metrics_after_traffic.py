@@ -51,7 +51,7 @@ async def test_every_metric_counts_the_traffic_through_the_dev_stack(
     phones = [phone for _, phone in customers]
     # 1-3 delivered (1 with an intermediate report first), 4 not delivered, 5 on AT's
     # blacklist (refused), 6 opts out before its order, 7 meets a transient failure whose
-    # retry waits beyond the test (it stays pending).
+    # retry waits beyond the test (the runner holds it in flight, `sending`, meanwhile).
     delivered = phones[:3]
     not_delivered, blacklisted, opting_out, retried = phones[3:]
     api_port, api_metrics, runner_metrics = free_port(), free_port(), free_port()
@@ -112,7 +112,9 @@ async def test_every_metric_counts_the_traffic_through_the_dev_stack(
                 base_url=f"http://127.0.0.1:{api_port}", auth=tokens.auth("clerk"), timeout=60
             ) as api,
         ):
-            await wait_until(lambda: _healthy(api), 120, "the API to answer")
+            # On a busy 2-core machine a worker's imports take long, and uvicorn may replace
+            # one before it answers (docs/benchmarks.md, "Start-up on a busy machine").
+            await wait_until(lambda: _healthy(api), 300, "the API to answer")
             # The customer opts out with AT before ordering: the callback reaches the API.
             async with httpx.AsyncClient(base_url=sandbox.base_url) as control:
                 opted = await control.post(
@@ -130,7 +132,7 @@ async def test_every_metric_counts_the_traffic_through_the_dev_stack(
                 bad = {"Authorization": "Bearer not-a-jwt"}
                 assert (await anyone.get(ORDERS, headers=bad)).status_code == 401
 
-            wanted = {"delivered": 3, "failed": 2, "suppressed": 1, "pending": 1}
+            wanted = {"delivered": 3, "failed": 2, "suppressed": 1, "sending": 1}
             seen: list[Counter[str]] = [Counter()]
 
             async def settled() -> bool:
@@ -216,9 +218,10 @@ def check_runner(found: Samples, segments: int) -> None:
     assert value(found, "duka_sms_segments_sum") == segments
     assert value(found, "duka_sms_cost_total", currency="KES") == pytest.approx(0.8 * segments)
     assert value(found, "duka_sms_suppressions_total", source="blacklisted") == 1
-    # The outbox: the one SMS waiting for its retry, nothing in flight.
-    assert ("duka_sms_outbox_depth", frozenset({("status", "pending")})) in found
-    assert value(found, "duka_sms_outbox_depth", status="pending") == 1
+    # The outbox: the one SMS held in flight for its retry, none waiting to be claimed.
     assert ("duka_sms_outbox_depth", frozenset({("status", "sending")})) in found
-    assert value(found, "duka_sms_outbox_depth", status="sending") == 0
-    assert value(found, "duka_sms_oldest_pending_age_seconds") > 0
+    assert value(found, "duka_sms_outbox_depth", status="sending") == 1
+    assert ("duka_sms_outbox_depth", frozenset({("status", "pending")})) in found
+    assert value(found, "duka_sms_outbox_depth", status="pending") == 0
+    assert ("duka_sms_oldest_pending_age_seconds", frozenset()) in found
+    assert value(found, "duka_sms_oldest_pending_age_seconds") == 0
