@@ -71,13 +71,17 @@ async def served(
             line = await asyncio.wait_for(process.stderr.readline(), 60)
         drained = asyncio.create_task(process.stderr.read())
         api = f"http://127.0.0.1:{port}"
+        # On a busy 2-core machine two workers' imports take long, and uvicorn may replace
+        # one before it answers (docs/benchmarks.md, "Start-up on a busy machine").
+        deadline = asyncio.get_running_loop().time() + 180
         async with httpx.AsyncClient() as c:
-            for _ in range(300):
+            while True:
                 try:
                     if (await c.get(f"{api}/healthz")).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
+                assert asyncio.get_running_loop().time() < deadline, "duka serve never answered"
                 await asyncio.sleep(0.1)
         yield Served(api, found.group(1).decode(), process)
     finally:
