@@ -5,30 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import sys
 
-import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.at_sandbox.runner import SandboxServer
 from devtools.prefect_server import PrefectServer
 from duka.db.engine import Database
+from tests.support.metrics import METRICS_LINE, Samples, scrape_until
+from tests.support.metrics import value as value_in
 from tests.support.sms_flows import add_customers, create_orders, settings_for, settled
 
 pytestmark = pytest.mark.anyio
-
-METRICS_LINE = re.compile(rb"metrics on (http://\S+/metrics)")
-
-
-def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
 
 
 async def test_the_runner_metrics_port_shows_every_sms_metric(
@@ -71,9 +60,10 @@ async def test_the_runner_metrics_port_shows_every_sms_metric(
         assert url, "no metrics line"
         await create_orders(db, settings, customers)
         assert await settled(db, orders, timeout_s=120) == {"sent": orders}
-        await asyncio.sleep(1.0)  # an outbox sample after the last send
-        async with httpx.AsyncClient() as c:
-            found_samples = samples((await c.get(url)).text)
+
+        # Each runner samples the outbox every 0.2 s, at its own moment: the scrape is
+        # repeated until every assertion holds, rather than after a guessed sleep.
+        await scrape_until(url, lambda found: check(found, orders))
     finally:
         process.send_signal(signal.SIGTERM)
         drained = asyncio.create_task(process.stderr.read())
@@ -81,8 +71,10 @@ async def test_the_runner_metrics_port_shows_every_sms_metric(
         await drained
     assert code == 0
 
+
+def check(found: Samples, orders: int) -> None:
     def value(name: str, **labels: str) -> float:
-        return found_samples.get((name, frozenset(labels.items())), 0.0)
+        return value_in(found, name, **labels)
 
     # Both processes' sends, summed.
     assert value("duka_sms_sends_total", outcome="accepted", at_status="Success") == orders
@@ -92,11 +84,12 @@ async def test_the_runner_metrics_port_shows_every_sms_metric(
     assert segments >= orders
     costs = {
         dict(labels)["currency"]: v
-        for (name, labels), v in found_samples.items()
+        for (name, labels), v in found.items()
         if name == "duka_sms_cost_total"
     }
     # The sandbox charges 0.8 per segment.
     assert sum(costs.values()) == pytest.approx(0.8 * segments)
+    assert ("duka_sms_outbox_depth", frozenset({("status", "pending")})) in found
     assert value("duka_sms_outbox_depth", status="pending") == 0
-    assert ("duka_sms_outbox_depth", frozenset({("status", "sending")})) in found_samples
+    assert ("duka_sms_outbox_depth", frozenset({("status", "sending")})) in found
     assert value("duka_sms_oldest_pending_age_seconds") == 0

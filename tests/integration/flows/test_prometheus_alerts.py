@@ -5,12 +5,7 @@ while the AT sandbox fails every send, and clears once it accepts them again."""
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import signal
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -23,13 +18,13 @@ from duka.db.engine import Database
 from tests.integration.deploy.deploy_support import go_tool
 from tests.support.alert_rules import check_rules
 from tests.support.kube_process import free_port
+from tests.support.metrics import METRICS_LINE, serving
 from tests.support.prometheus import prometheus_server
 from tests.support.sms_flows import add_customers, create_orders, settings_for
 
 pytestmark = pytest.mark.anyio
 
 ALERT = "DukaSmsFailureRatioHigh"
-METRICS_LINE = re.compile(rb"metrics on (http://\S+/metrics)")
 # The shipped rules with windows a test can wait for: 1 s scrapes and evaluations.
 SHORT = {
     "metrics": {
@@ -37,33 +32,6 @@ SHORT = {
         "alerts": {"smsFailure": {"window": "15s", "for": "2s"}},
     }
 }
-
-
-@asynccontextmanager
-async def serving(
-    argv: list[str], env: dict[str, str], ready: Callable[[bytes], bool]
-) -> AsyncIterator[None]:
-    """A Duka process, until `ready` saw its line on stderr; SIGTERM afterwards."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *argv,
-        env={**os.environ, **env},
-        stdin=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    drained: asyncio.Task[bytes] | None = None
-    try:
-        while not ready(line := await asyncio.wait_for(process.stderr.readline(), 120)):
-            assert line, f"{' '.join(argv)} ended early"
-        drained = asyncio.create_task(process.stderr.read())
-        yield
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), 60)
-        if drained is not None:
-            await drained
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float, what: str) -> None:
