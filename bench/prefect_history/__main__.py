@@ -34,7 +34,7 @@ from bench.prefect_history.report import markdown
 from bench.prefect_history.ui_calls import time_calls
 from bench.servers import BENCH_LIMITS
 from bench.sms import cpu
-from bench.sms.__main__ import backlog_drain, customer_ids, reset, warm_up
+from bench.sms.phases import backlog_drain, customer_ids, reset, warm_up
 from bench.sms.stack import PG_PORT, Stack, start_stack
 from duka.core.settings import Settings
 from duka.db.engine import Database
