@@ -16,6 +16,12 @@ from duka.db import migrate
 from duka.db.embedded import EmbeddedPostgresError, for_state_dir
 from duka.db.engine import resolve_database_url
 
+# Named rather than uvicorn's "auto" (which falls back to asyncio and h11 without a word
+# when these are missing): the image and `uv sync` install both with uvicorn[standard],
+# and make bench serves its lean baseline with the same two (bench/servers.py).
+SERVER_LOOP = "uvloop"
+SERVER_HTTP = "httptools"
+
 
 def _database_url(settings: Settings) -> str:
     return asyncio.run(resolve_database_url(settings))
@@ -92,6 +98,8 @@ def _run_uvicorn(settings: Settings, args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        loop=SERVER_LOOP,
+        http=SERVER_HTTP,
         log_level=settings.log_level,
         # Each worker configures its logging from this (JSON lines in production).
         log_config=logging_config(settings.log_format_effective, settings.log_level, "api"),

@@ -117,7 +117,7 @@ def load_server(
         log(f"{server.name}: fixed rate {rate:.0f} req/s, {config.duration_s}s")
         fixed = fixed_rate(server, config, rate, token)
         log(f"  p99 {fixed['latency_ms']['p99']:.1f} ms, {fixed['ok']} ok")
-    return {"closed_loop": runs, "fixed_rate": fixed}
+    return {"closed_loop": runs, "fixed_rate": fixed, "runtime": list(server.runtime)}
 
 
 def pgbench_phase(db: BenchDatabase, config: BenchConfig) -> list[dict[str, Any]]:

@@ -10,7 +10,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+from api.cli import SERVER_HTTP, SERVER_LOOP
 from bench.config import RESULTS_DIR, ROOT, BenchConfig
 from devtools.http_wait import NotReadyError, wait_for_http
 
@@ -20,6 +22,8 @@ class Server:
     name: str
     base_url: str
     pid: int
+    runtime: tuple[str, ...] = ()
+    """The event loop and HTTP parser libraries its workers loaded (`server_runtime`)."""
 
 
 # Limits far above what one benchmark principal sends, so that none is refused while the
@@ -68,7 +72,8 @@ def lean_command(config: BenchConfig, database_url: str) -> tuple[list[str], dic
 
 
 def _uvicorn(app: str, port: int, workers: int) -> list[str]:
-    # The same uvicorn options `duka serve` passes, so only the application differs.
+    # The same uvicorn options `duka serve` passes, so only the application differs: the
+    # same event loop and HTTP parser too (issue 15: the baseline gets what Duka uses).
     return [
         sys.executable,
         "-m",
@@ -85,7 +90,32 @@ def _uvicorn(app: str, port: int, workers: int) -> list[str]:
         "--no-access-log",
         "--proxy-headers",
         "--no-server-header",
+        "--loop",
+        SERVER_LOOP,
+        "--http",
+        SERVER_HTTP,
     ]
+
+
+_RUNTIME_LIBRARIES = ("uvloop", "httptools")
+
+
+def server_runtime(pid: int) -> tuple[str, ...]:
+    """Which of uvloop and httptools the server's workers (its children, or itself with one
+    worker) have loaded, from their memory maps (both are C extensions): that both servers
+    of a comparison run on the same loop and parser. Empty means asyncio's loop and h11."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    found: set[str] = set()
+    for worker in children or [str(pid)]:
+        try:
+            maps = Path(f"/proc/{worker}/maps").read_text()
+        except OSError:
+            continue
+        found.update(name for name in _RUNTIME_LIBRARIES if f"/{name}/" in maps)
+    return tuple(sorted(found))
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -130,6 +160,8 @@ def running(
                 tail = log_path.read_text(errors="replace")[-3000:]
                 print(f"[bench] {name} server log:\n{tail}", file=sys.stderr)
                 raise
-            yield Server(name=name, base_url=base_url, pid=proc.pid)
+            runtime = server_runtime(proc.pid)
+            print(f"[bench] {name} workers run on {', '.join(runtime)}", file=sys.stderr)
+            yield Server(name=name, base_url=base_url, pid=proc.pid, runtime=runtime)
         finally:
             _stop(proc)

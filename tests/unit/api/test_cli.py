@@ -108,6 +108,8 @@ def test_serve_runs_uvicorn_on_the_configured_address(
     assert (kwargs["port"], kwargs["workers"]) == (8123, 3)
     assert kwargs["access_log"] is access_log
     assert kwargs["server_header"] is False
+    # Named, so that a missing one fails the start instead of a silent, slower fallback.
+    assert (kwargs["loop"], kwargs["http"]) == ("uvloop", "httptools")
     assert embedded.calls == []  # a configured database is not started here
 
 
