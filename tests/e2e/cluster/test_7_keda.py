@@ -44,9 +44,9 @@ AUTOSCALING = (
     "--set", f"flows.autoscaling.targetBacklog={TARGET}",
     "--set", "flows.autoscaling.pollingInterval=5",
     "--set", "flows.autoscaling.cooldownPeriod=30",
-    # Longer than the runners need to send what they claimed (up to 500 each): with 20 s the
-    # HPA removed runners still holding claims, whose release was backlog again (flapping;
-    # docs/operations.md, "Autoscaling").
+    # Longer than the runners need to send what they claimed (up to 500 each): with 20 s and
+    # 60 s the HPA removed runners still holding claims, whose release was backlog again
+    # (flapping; docs/operations.md, "Autoscaling").
     "--set", f"flows.autoscaling.scaleDownStabilizationSeconds={SCALE_DOWN_WINDOW_S}",
     "--set", f"flows.autoscaling.connectionSecret.name={KEDA_SECRET}",
     "--set", "flows.autoscaling.connectionSecret.key=url",
