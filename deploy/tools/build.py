@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the Go tools Duka's tests and lint need, from their Go modules, into a cache.
 
-    python3 deploy/tools/build.py [kube|cluster|lint|monitoring|all|NAME ...]   # default: kube
+    python3 deploy/tools/build.py [kube|cluster|keda|lint|monitoring|all|NAME ...]  # default: kube
     python3 deploy/tools/build.py --path kube-apiserver      # print one binary's path
     python3 deploy/tools/build.py --dir                      # print the cache folder
 
@@ -32,6 +32,8 @@ GROUPS = {
     "lint": ["helm", "kubeconform", "actionlint", "promtool"],
     # A real Prometheus server and promtool (tests/integration/deploy: alert rules, scraping).
     "monitoring": ["prometheus", "promtool"],
+    # KEDA's operator and metrics API server, as pods on the cluster (tests/support/keda.py).
+    "keda": ["keda", "keda-adapter"],
 }
 # A real single-node cluster (tests/e2e/cluster): the node's components, its DNS, and helm.
 GROUPS["cluster"] = [
@@ -43,6 +45,7 @@ GROUPS["cluster"] = [
     "coredns",
     "pause",
     "helm",
+    *GROUPS["keda"],
 ]
 GROUPS["all"] = GROUPS["cluster"] + GROUPS["lint"] + GROUPS["monitoring"]
 
@@ -61,7 +64,7 @@ def _expand(names: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "names", nargs="*", help="tools or groups (kube, cluster, lint, monitoring, all)"
+        "names", nargs="*", help="tools or groups (kube, cluster, keda, lint, monitoring, all)"
     )
     parser.add_argument("--path", metavar="NAME", help="print NAME's binary path and exit")
     parser.add_argument("--dir", action="store_true", help="print the cache folder and exit")

@@ -23,6 +23,9 @@ KUBERNETES_COMMANDS = (
 )
 # Built together by one `go install` of github.com/prometheus/prometheus at the `prometheus` pin.
 PROMETHEUS_COMMANDS = ("prometheus", "promtool")
+# Built together by one `go build` of KEDA's module at the `keda` pin: its operator (cmd/operator)
+# and its external-metrics API server (cmd/adapter), under the names KEDA's images give them.
+KEDA_COMMANDS = ("keda", "keda-adapter")
 
 
 def versions() -> dict[str, str]:
@@ -44,6 +47,8 @@ def version_of(name: str) -> str:
         return pins["kubernetes"]
     if name in PROMETHEUS_COMMANDS:
         return pins["prometheus"]
+    if name in KEDA_COMMANDS:
+        return pins["keda"]
     return pins[name]
 
 

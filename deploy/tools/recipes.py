@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 from gorun import BuildError, linker_flags, log, run, write_module
 from layout import (
     ASSET_NAMES,
+    KEDA_COMMANDS,
     KUBERNETES_COMMANDS,
     PROMETHEUS_COMMANDS,
     asset_override,
@@ -152,6 +154,55 @@ def _build_prometheus_cmd(name: str, version: str, out: Path, logs: Path) -> Non
     shutil.rmtree(gobin, ignore_errors=True)
 
 
+KEDA_MODULE = "github.com/kedacore/keda/v2"
+# KEDA's package of each command, by the name its image gives the binary.
+KEDA_PACKAGES = {"keda": "./cmd/operator", "keda-adapter": "./cmd/adapter"}
+
+
+def _keda_source(version: str, logs: Path) -> Path:
+    """KEDA's module source, copied writable out of the module cache: its go.mod has a
+    `replace`, which `go install pkg@version` refuses, so the commands are built inside the
+    module itself, with exactly its go.mod and go.sum."""
+    workdir = tools_dir() / "src" / f"keda-{version}"
+    if (workdir / "go.sum").is_file():
+        return workdir
+    argv = ["go", "mod", "download", "-json", f"{KEDA_MODULE}@{version}"]
+    info = json.loads(run(f"keda {version}: download", argv, tools_dir(), logs))
+    partial = workdir.with_name(workdir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(info["Dir"], partial)
+    # The module cache's copies are read-only: make ours writable, by the owner only.
+    for folder, _, files in os.walk(partial):
+        os.chmod(folder, 0o700)
+        for file in files:
+            os.chmod(Path(folder) / file, 0o600)
+    partial.replace(workdir)
+    return workdir
+
+
+def _keda_ldflags(version: str) -> list[str]:
+    # What KEDA's Makefile stamps: the operator logs it at start.
+    return [f"-X github.com/kedacore/keda/v2/version.Version={version}"]
+
+
+def _build_keda_cmd(name: str, version: str, out: Path, logs: Path) -> None:
+    """Build KEDA's operator and metrics API server still missing in ONE `go build` (they
+    share almost every package: both link all of KEDA's scalers)."""
+    workdir = _keda_source(version, logs)
+    missing = [cmd for cmd in KEDA_COMMANDS if cmd == name or not binary_path(cmd).is_file()]
+    staging = out.parent / f".keda-{version}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    flags = linker_flags(_keda_ldflags(version))
+    argv = ["go", "build", "-v", "-trimpath", f"-ldflags={flags}", "-o", f"{staging}/"]
+    argv += [KEDA_PACKAGES[cmd] for cmd in missing]
+    run(f"keda {version}: go build {' '.join(missing)}", argv, workdir, logs)
+    for cmd in missing:
+        built = staging / KEDA_PACKAGES[cmd].rsplit("/", 1)[-1]
+        built.replace(out if cmd == name else binary_path(cmd))
+    shutil.rmtree(staging, ignore_errors=True)
+
+
 def _build_pause(name: str, version: str, out: Path, logs: Path) -> None:
     # Our own source (deploy/tools/pause): no dependencies, nothing to download.
     argv = ["go", "build", "-v", "-trimpath", f"-ldflags={linker_flags()}", "-o", str(out), "."]
@@ -177,6 +228,7 @@ RECIPES: dict[str, Recipe] = {
     **dict.fromkeys(KUBERNETES_COMMANDS, _build_kubernetes_cmd),
     "pause": _build_pause,
     **dict.fromkeys(PROMETHEUS_COMMANDS, _build_prometheus_cmd),
+    **dict.fromkeys(KEDA_COMMANDS, _build_keda_cmd),
     "coredns": _go_install("github.com/coredns/coredns", _coredns_ldflags),
     "helm": _go_install("helm.sh/helm/v4/cmd/helm", _helm_ldflags),
     "kubeconform": _go_install(
@@ -200,6 +252,8 @@ SMOKE_ARGS: dict[str, list[str] | None] = {
     "actionlint": ["-version"],
     "prometheus": ["--version"],
     "promtool": ["--version"],
+    "keda": ["--help"],
+    "keda-adapter": ["--help"],
 }
 
 

@@ -29,11 +29,13 @@ from types import TracebackType
 
 import httpx
 
-from tests.support.kube_pki import ADMIN_USER, KubePki, make_pki
+from tests.support.kube_pki import ADMIN_USER, KubePki, issue_client_cert, make_pki
 from tests.support.kube_process import ManagedProcess, free_port
 from tests.support.kube_tools import KubeBinaries, find_binaries
 
 CONTEXT = "duka-test"
+# The user the API server presents to aggregated API servers (the front proxy).
+FRONT_PROXY = "front-proxy-client"
 # What pods call the API by (the `kubernetes` Service), for the serving certificate.
 KUBERNETES_SERVICE_NAMES = (
     "kubernetes",
@@ -222,6 +224,7 @@ class KubeApiServer:
                 f"--kubelet-client-key={pki.client_key}",
                 # The node's name is no DNS name: reach kubelets by their address.
                 "--kubelet-preferred-address-types=InternalIP,Hostname",
+                *self._aggregation_flags(workdir),
             ]
         else:
             node_flags = [
@@ -254,6 +257,22 @@ class KubeApiServer:
             workdir / "kube-apiserver.log",
         )
         self._wait_ready(self._apiserver, f"{self.url}/readyz", verify=self.ssl_context())
+
+    def _aggregation_flags(self, workdir: Path) -> list[str]:
+        """The aggregation layer: the API server proxies an APIService's group (KEDA's
+        external.metrics.k8s.io, for the HPA controller) to the Service behind it, presenting
+        the front-proxy client certificate and the caller's identity in X-Remote-* headers,
+        which the extension server trusts from that certificate's CN alone."""
+        cert, key = issue_client_cert(self.pki, workdir / "pki", "front-proxy-client", FRONT_PROXY)
+        return [
+            f"--requestheader-client-ca-file={self.pki.ca_cert}",
+            f"--requestheader-allowed-names={FRONT_PROXY}",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={cert}",
+            f"--proxy-client-key-file={key}",
+        ]
 
     def _wait_ready(self, process: ManagedProcess, url: str, verify: ssl.SSLContext | bool) -> None:
         deadline = time.monotonic() + self._timeout

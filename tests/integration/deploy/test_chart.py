@@ -204,6 +204,9 @@ def test_runners_scale_on_the_outbox_backlog_with_keda(
     assert trigger["type"] == "postgresql"
     assert trigger["metadata"]["query"] == BACKLOG_SQL
     assert trigger["metadata"]["targetQueryValue"] == "500"
+    # Scaling down waits out the HPA's usual window unless the values shorten it.
+    behavior = scaled["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+    assert behavior == {"scaleDown": {"stabilizationWindowSeconds": 300}}
     auth = rendered.find("TriggerAuthentication")
     assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
     # The database URL comes from the existing Secret, never from the values.
