@@ -42,12 +42,16 @@ async def outbox_depth(db: Database) -> OutboxDepth:
 
 # The backlog an autoscaler scales the runners on (the chart's KEDA ScaledObject runs it as
 # its PostgreSQL trigger's query; deploy/helm/duka/values.yaml holds the same text, and a
-# test keeps them equal): rows waiting for a runner, plus claims a dead runner left behind
-# (lease run out, no attempt in flight), which the sweeper puts back. Each count is served
-# by a partial index (one of those of pending rows, and ix_notifications_sending):
-# tests/integration/duka/notifications/test_backlog_query.py checks the plan.
+# test keeps them equal): SMS not yet attempted, whether waiting for a runner or claimed by
+# one (live or dead: a dead runner's claims go back to pending through the sweeper). A live
+# runner's claims count because a runner claims up to a batch (500) at once: counting only
+# the unclaimed rows read 0 while a batch was still unsent, and the autoscaler took runners
+# away mid-batch and added them back (measured on the test cluster, docs/operations.md).
+# Each count is served by a partial index (one of those of pending rows, and
+# ix_notifications_sending): tests/integration/duka/notifications/test_backlog_query.py
+# checks the plan.
 BACKLOG_SQL = (
     f"SELECT (SELECT count(*) FROM notifications WHERE status = {PENDING})"  # noqa: S608
     f" + (SELECT count(*) FROM notifications WHERE status = {SENDING}"
-    " AND send_started_at IS NULL AND (lease_until IS NULL OR lease_until < now()))"
+    " AND send_started_at IS NULL)"
 )

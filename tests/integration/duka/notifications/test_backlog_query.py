@@ -23,7 +23,7 @@ async def backlog(db: Database) -> int:
         return int((await conn.execute(text(BACKLOG_SQL))).scalar_one())
 
 
-async def test_counts_pending_rows_and_dead_claims_only(db: Database) -> None:
+async def test_counts_every_sms_not_yet_attempted(db: Database) -> None:
     ids = await pending_notifications(db, 6)
     assert await backlog(db) == 6
     live, dead, in_flight, sent = ids[0], ids[1], ids[2], ids[3]
@@ -41,9 +41,9 @@ async def test_counts_pending_rows_and_dead_claims_only(db: Database) -> None:
         await conn.execute(
             text("UPDATE notifications SET status = 'sent' WHERE id = :id"), {"id": sent}
         )
-    # 2 still pending + the dead runner's claim; a live claim, an attempt in flight (the
-    # reconciler's) and a sent row are not backlog.
-    assert await backlog(db) == 3
+    # 2 still pending + a live runner's claim + a dead runner's claim; an attempt in flight
+    # (the reconciler's) and a sent row are not backlog.
+    assert await backlog(db) == 4
 
 
 def scans(plan: Any) -> list[tuple[str, str | None]]:
