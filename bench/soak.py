@@ -37,8 +37,9 @@ import psycopg
 from bench.config import RESULTS_DIR, ROOT, BenchConfig
 from bench.database import BenchDatabase, customer_code
 from bench.issuer import BenchIssuer
-from bench.machine import machine_info
+from bench.machine import machine_info, process_tree_cpu_s
 from bench.servers import duka_command, running
+from bench.sms.allin import postgres_cpu_s, postmaster_pid
 from devtools.prefect_server import PrefectServer, free_port
 
 API_KEY = "bench-soak-key"
@@ -212,6 +213,17 @@ WHERE provider_message_id IS NOT NULL ORDER BY sent_at DESC LIMIT 200
 """
 
 
+def cpu_seconds(pids: dict[str, int], postmaster: int) -> dict[str, float]:
+    """CPU seconds so far of each named process tree, of PostgreSQL (every backend of the
+    cluster, both databases) and of this process (the load generator): the inputs of the
+    capacity model's check (docs/capacity.md)."""
+    seconds = {name: process_tree_cpu_s(root) for name, root in pids.items()}
+    seconds["postgres"] = sum(postgres_cpu_s(postmaster).values())
+    own = os.times()
+    seconds["load_generator"] = own.user + own.system
+    return seconds
+
+
 async def sample(
     db_url: str,
     pids: dict[str, int],
@@ -219,6 +231,7 @@ async def sample(
     started: float,
     stop_at: float,
     commands: dict[str, str],
+    postmaster: int,
 ) -> list[dict[str, Any]]:
     samples: list[dict[str, Any]] = []
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
@@ -243,6 +256,7 @@ async def sample(
                     "failed": row[3],
                     "delivery_reports": row[4],
                     "rss_mib": memory,
+                    "cpu_s": cpu_seconds(pids, postmaster),
                 }
             )
             if time.monotonic() >= stop_at:
@@ -278,7 +292,19 @@ def summarize(
             "growth_mib": round(points[-1][1] - points[0][1], 1),
             "slope_mib_per_min": round(slope_per_min(points), 2),
         }
+    first, last = after[0], samples[-1]
+    span_s = last["t_s"] - first["t_s"]
+    # Milliseconds of CPU per second of each process after the warm-up.
+    cpu_ms_per_s = (
+        {
+            name: round((last["cpu_s"][name] - first["cpu_s"].get(name, 0.0)) / span_s * 1000, 1)
+            for name in last["cpu_s"]
+        }
+        if span_s > 0
+        else {}
+    )
     return {
+        "cpu_ms_per_s": cpu_ms_per_s,
         "answers": dict(sorted(tally.answers.items())),
         "non_4xx_errors": tally.non_4xx_errors,
         "failures": dict(tally.failures),
@@ -300,6 +326,9 @@ def markdown(summary: dict[str, Any], config: SoakConfig) -> str:
         f"## Soak, {config.duration_s} s (warm-up {config.warmup_s:.0f} s)",
         "",
         f"Errors that are not 4xx: **{summary['non_4xx_errors']}** {summary['failures'] or ''}",
+        "",
+        "CPU after the warm-up, ms per second: "
+        + ", ".join(f"{name} {ms}" for name, ms in summary["cpu_ms_per_s"].items()),
         "",
         f"Requests not sent because {MAX_IN_FLIGHT} were waiting for answers (the server "
         f"fell behind the offered load): {summary['skipped_server_behind']}",
@@ -409,7 +438,15 @@ def main() -> int:
                 started = time.monotonic()
                 stop_at = started + config.duration_s
                 sampling = asyncio.create_task(
-                    sample(db.url, pids, load, started, stop_at, commands)
+                    sample(
+                        db.url,
+                        pids,
+                        load,
+                        started,
+                        stop_at,
+                        commands,
+                        postmaster_pid(bench.pg_data_dir),
+                    )
                 )
                 await load.run(stop_at)
                 return await sampling
