@@ -7,8 +7,10 @@ from typing import Any
 from bench.graphql_report import GRAPHQL_RATIO_TARGET, graphql_lines, graphql_summary
 from bench.group_commit_report import group_commit_lines, group_commit_summary
 
-# The targets from the performance issue.
-LEAN_RATIO_TARGET = 0.7
+# The targets from the performance issues: Duka at the lean endpoint's peak (issue 15 aims at
+# 1.0x and requires at least 0.85x).
+LEAN_RATIO_TARGET = 1.0
+LEAN_RATIO_REQUIRED = 0.85
 P99_TARGET_MS = 50.0
 UPLOAD_RATIO_TARGET = 0.5
 # Token validation may cost POST /orders at most this share of its throughput.
@@ -61,7 +63,8 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     summary.update(graphql_summary(results))
     summary.update(group_commit_summary(results))
     summary["targets"] = {
-        "duka_over_lean>=0.7": _met(summary["duka_over_lean"], lambda r: r >= LEAN_RATIO_TARGET),
+        "duka_over_lean>=1.0": _met(summary["duka_over_lean"], lambda r: r >= LEAN_RATIO_TARGET),
+        "duka_over_lean>=0.85": _met(summary["duka_over_lean"], lambda r: r >= LEAN_RATIO_REQUIRED),
         "p99<50ms_at_half_peak": _met(p99, lambda v: v < P99_TARGET_MS),
         "upload_over_copy>=0.5": _met(
             summary["upload_over_raw_copy"], lambda r: r >= UPLOAD_RATIO_TARGET
@@ -191,8 +194,10 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "| target | measured | verdict |",
         "|---|---:|---|",
-        f"| Duka >= 0.7x lean throughput (peak vs peak) | {_fmt(summary['duka_over_lean'])}x "
-        f"| {targets['duka_over_lean>=0.7']} |",
+        f"| Duka >= 1.0x lean throughput (peak vs peak; the target) "
+        f"| {_fmt(summary['duka_over_lean'])}x | {targets['duka_over_lean>=1.0']} |",
+        f"| Duka >= 0.85x lean throughput (peak vs peak; required) "
+        f"| {_fmt(summary['duka_over_lean'])}x | {targets['duka_over_lean>=0.85']} |",
         f"| Duka p99 < 50 ms at half its peak rate "
         f"| {_fmt(summary['duka_p99_ms_at_fixed_rate'], 1)} ms "
         f"| {targets['p99<50ms_at_half_peak']} |",
