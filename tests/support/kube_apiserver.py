@@ -18,7 +18,6 @@ import base64
 import ipaddress
 import json
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from types import TracebackType
 import httpx
 
 from tests.support.kube_pki import ADMIN_USER, KubePki, issue_client_cert, make_pki
-from tests.support.kube_process import ManagedProcess, free_port
+from tests.support.kube_process import ManagedProcess, free_port, serve_in_foreground
 from tests.support.kube_tools import KubeBinaries, find_binaries
 
 CONTEXT = "duka-test"
@@ -345,19 +344,13 @@ class KubeApiServer:
 
 
 def main() -> int:
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    with KubeApiServer() as kube:
-        print(f"kube-apiserver {kube.url} ready in {kube.started_in_s:.1f}s (Ctrl-C stops it)")
-        print(f"export KUBECONFIG={kube.kubeconfig}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopping", file=sys.stderr)
-    return 0
+    return serve_in_foreground(
+        KubeApiServer(),
+        lambda kube: [
+            f"kube-apiserver {kube.url} ready in {kube.started_in_s:.1f}s (Ctrl-C stops it)",
+            f"export KUBECONFIG={kube.kubeconfig}",
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from tests.support import kube_node_config as cfg
 from tests.support.kube_apiserver import KubeApiServer
 from tests.support.kube_images import ContainerdImages, scratch_image
 from tests.support.kube_pki import issue_client_cert
-from tests.support.kube_process import ManagedProcess, free_port
+from tests.support.kube_process import ManagedProcess, free_port, serve_in_foreground
 from tests.support.kube_tools import KubeBinaries, ensure_tools, tool_path
 
 NODE_TOOLS = (
@@ -574,19 +573,13 @@ def _remove_kube_chains() -> None:
 
 
 def main() -> int:
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    with KubeCluster() as cluster:
-        print(f"cluster on {cluster.node_ip} ready in {cluster.started_in_s:.0f}s (Ctrl-C stops)")
-        print(f"export KUBECONFIG={cluster.kubeconfig}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopping", file=sys.stderr)
-    return 0
+    return serve_in_foreground(
+        KubeCluster(),
+        lambda cluster: [
+            f"cluster on {cluster.node_ip} ready in {cluster.started_in_s:.0f}s (Ctrl-C stops)",
+            f"export KUBECONFIG={cluster.kubeconfig}",
+        ],
+    )
 
 
 if __name__ == "__main__":

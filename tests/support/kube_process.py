@@ -7,8 +7,15 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+import time
 from collections import deque
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TypeVar
+
+Served = TypeVar("Served")
 
 PR_SET_PDEATHSIG = 1
 STOP_GRACE_S = 15.0
@@ -70,3 +77,28 @@ class ManagedProcess:
         code = self._proc.poll()
         state = "running" if code is None else f"exit code {code}"
         return f"--- last lines of {self.log_path} ({self.name}, {state}):\n{tail}"
+
+
+def serve_in_foreground(
+    served: AbstractContextManager[Served], ready_lines: Callable[[Served], list[str]]
+) -> int:
+    """`python -m` form of a local cluster part: start it, print how to reach it, and keep
+    it until Ctrl-C or SIGTERM, which both leave through the context manager's cleanup.
+    Further signals are ignored from then on: `uv run` forwards a SIGTERM it got itself,
+    so a second one arrives mid-cleanup and used to leave etcd's folder behind."""
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    with served as running:
+        print("\n".join(ready_lines(running)), flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            print("stopping", file=sys.stderr)
+    return 0
