@@ -17,6 +17,10 @@ A row starts `pending`, or `suppressed` when its recipient is on the suppression
 the list in the same statement (one probe of its unique index); an upload asks once for all
 its recipients (`SUPPRESSED_AMONG`) and writes each row's status into the COPY.
 
+A number that enters the list later takes its still-pending rows with it
+(`SUPPRESS_PENDING`, in the listing's own transaction): an opted-out customer gets no SMS
+that was merely queued. Rows already claimed by a runner are left to it (AT refuses them).
+
 The retry (`RETRY`, called by duka/notifications/service.py) moves a failed row back to
 pending as a new message.
 """
@@ -26,7 +30,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from duka.notifications.models import NotificationStatus
-from duka.notifications.outbox.sql import FAILED, PENDING, SUPPRESSED
+from duka.notifications.outbox.sql import FAILED, PENDING, SUPPRESSED, in_id_order
 from duka.notifications.wakeup import NOTIFY_EXPR
 
 CHANNEL = "sms"
@@ -104,4 +108,17 @@ RETRY = text(
               {NOTIFY_EXPR} AS woken
     """  # noqa: S608 - constants only
 )
+
+# A number just put on the suppression list (`:phone`): its pending rows are never sent.
+# One probe of the pending-by-recipient index; locked in id order like every multi-row move.
+# Pending rows have no claim, so the claim columns need no clearing.
+SUPPRESS_PENDING = text(
+    f"""
+    {in_id_order(f"status = {PENDING} AND recipient = :phone")}
+    UPDATE notifications n SET status = {SUPPRESSED}, updated_at = now()
+    FROM locked WHERE n.id = locked.id AND n.status = {PENDING}
+    RETURNING n.id
+    """  # noqa: S608 - constants only
+)
+
 STATUS = text("SELECT status FROM notifications WHERE order_id = :order_id")

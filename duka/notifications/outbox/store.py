@@ -25,6 +25,7 @@ from duka.notifications.outbox.claim import (
     ClaimedSms,
     last_turn,
 )
+from duka.notifications.outbox.enqueue import SUPPRESS_PENDING
 from duka.notifications.outbox.latency import accepted_after
 from duka.notifications.outbox.reports import link_reports, lock_message_ids
 from duka.notifications.outbox.work import HAS_PENDING, UNKNOWN_DUE, WORK, UnknownSend, Work
@@ -155,9 +156,9 @@ class Outbox:
     async def blocked(
         self, notification_id: uuid.UUID, token: uuid.UUID, error: str, recipient: str
     ) -> bool:
-        """`failed`, and the recipient onto the suppression list, in one transaction: the
-        provider refuses the number for good (AT's UserInBlacklist). True when the number
-        was not listed yet."""
+        """`failed`, the recipient onto the suppression list and its other pending SMS
+        suppressed, in one transaction: the provider refuses the number for good (AT's
+        UserInBlacklist). True when the number was not listed yet."""
         async with self.db.begin() as conn:
             await conn.execute(
                 attempts.FAILED_ATTEMPT, {"id": notification_id, "token": token, "error": error}
@@ -171,6 +172,7 @@ class Outbox:
                 },
             )
             listed = added.first() is not None
+            await conn.execute(SUPPRESS_PENDING, {"phone": recipient})
         if listed:
             metrics.suppressed(SuppressionSource.BLACKLISTED)
         return listed

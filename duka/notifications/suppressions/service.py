@@ -1,7 +1,8 @@
 """The suppression list's use cases: an opt-out from AT, an admin's listing and clearing.
 
 Sends answered UserInBlacklist enter the list in the runner's own transaction
-(`Outbox.blacklisted`, duka/notifications/outbox/store.py).
+(`Outbox.blocked`, duka/notifications/outbox/store.py). Either way the number's SMS still
+pending are suppressed in the same transaction (`SUPPRESS_PENDING`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from duka.auth.principal import Principal
 from duka.core.pagination import after_cursor, page_of
 from duka.db.engine import Database
+from duka.notifications.outbox.enqueue import SUPPRESS_PENDING
 from duka.notifications.suppressions import metrics
 from duka.notifications.suppressions.exceptions import SuppressionNotFoundError
 from duka.notifications.suppressions.models import SmsSuppression, SuppressionSource
@@ -33,17 +35,20 @@ class SuppressionService:
         self.db = db
 
     async def opt_out(self, opt_out: OptOutIn) -> bool:
-        """Put the number on the list; False when it was there already (AT repeats)."""
+        """Put the number on the list, and its SMS not yet claimed by a runner off the
+        queue; False when it was there already (AT repeats)."""
+        phone = opt_out.phone_number
         params = {
-            "phone": opt_out.phone_number,
+            "phone": phone,
             "source": SuppressionSource.OPT_OUT.value,
             "sender_id": opt_out.sender_id,
         }
-        async with self.db.autocommit() as conn:
+        async with self.db.begin() as conn:
             added = (await conn.execute(SUPPRESS, params)).first() is not None
+            held = len((await conn.execute(SUPPRESS_PENDING, {"phone": phone})).all())
         if added:
             metrics.suppressed(SuppressionSource.OPT_OUT)
-            log.info("sms opt-out: %s suppressed", _mask(opt_out.phone_number))
+            log.info("sms opt-out: %s suppressed, %d pending SMS held back", _mask(phone), held)
         return added
 
     async def list(self, *, cursor: str | None, limit: int) -> SuppressionPage:
