@@ -22,7 +22,9 @@ router = APIRouter(prefix="/orders", tags=["orders"])
     summary="Send a failed order SMS again (admin)",
     description=(
         "Moves the order's notification from `failed` back to `pending`; the sender picks it "
-        "up within moments. 409 unless it is `failed`. No request body."
+        "up within moments. 409 `notification-not-failed` unless it is `failed`, 409 "
+        "`recipient-suppressed` when its number is on the SMS suppression list. No request "
+        "body."
     ),
 )
 async def retry_notification(

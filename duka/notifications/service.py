@@ -7,7 +7,12 @@ import uuid
 
 from duka.auth.principal import Principal
 from duka.db.engine import Database
-from duka.notifications.exceptions import NotificationNotFailedError, NotificationNotFoundError
+from duka.notifications.exceptions import (
+    NotificationNotFailedError,
+    NotificationNotFoundError,
+    RecipientSuppressedError,
+)
+from duka.notifications.models import NotificationStatus
 from duka.notifications.outbox.enqueue import RETRY, STATUS
 from duka.notifications.schemas import NotificationPublic
 
@@ -22,10 +27,12 @@ class NotificationService:
         async with self.db.autocommit() as conn:
             row = (await conn.execute(RETRY, {"order_id": order_id})).first()
             if row is None:
-                status = (await conn.execute(STATUS, {"order_id": order_id})).scalar()
+                found = (await conn.execute(STATUS, {"order_id": order_id})).first()
         if row is None:
-            if status is None:
+            if found is None:
                 raise NotificationNotFoundError(order_id)
-            raise NotificationNotFailedError(str(status))
+            if found.status != NotificationStatus.FAILED.value:
+                raise NotificationNotFailedError(str(found.status))
+            raise RecipientSuppressedError()
         log.info("order %s: SMS retry requested by %s", order_id, principal.subject)
         return NotificationPublic.from_row(row._mapping)

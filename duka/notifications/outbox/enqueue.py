@@ -96,6 +96,7 @@ def copy_status(recipient: str, suppressed: frozenset[str]) -> str:
 # times and billing of an earlier, undelivered send are cleared: the retry is a new message
 # (what it cost is in the metrics' cost counter).
 # `attempts` keeps counting across retries, as the history of what was tried.
+# A number on the suppression list is not retried: its customer opted out (or AT refuses it).
 RETRY = text(
     f"""
     UPDATE notifications
@@ -103,6 +104,7 @@ RETRY = text(
         delivered_at = NULL, encoding = NULL, segments = NULL, cost_amount = NULL,
         cost_currency = NULL, updated_at = now()
     WHERE order_id = :order_id AND status = {FAILED}
+      AND NOT EXISTS (SELECT 1 FROM sms_suppressions s WHERE s.phone = notifications.recipient)
     RETURNING status, attempts, last_error, provider_message_id, updated_at, sent_at,
               delivered_at, encoding, segments, cost_amount, cost_currency,
               {NOTIFY_EXPR} AS woken
@@ -121,4 +123,11 @@ SUPPRESS_PENDING = text(
     """  # noqa: S608 - constants only
 )
 
-STATUS = text("SELECT status FROM notifications WHERE order_id = :order_id")
+# Why a retry found nothing to move: the row's status, and whether its number is listed.
+STATUS = text(
+    """
+    SELECT n.status,
+           EXISTS (SELECT 1 FROM sms_suppressions s WHERE s.phone = n.recipient) AS suppressed
+    FROM notifications n WHERE n.order_id = :order_id
+    """
+)

@@ -85,6 +85,29 @@ async def test_only_a_failed_notification_can_be_retried(
     assert f"is {status}" in body["detail"]
 
 
+async def test_a_suppressed_number_is_not_retried(
+    client: httpx.AsyncClient,
+    db: Database,
+    order: Callable[[], Awaitable[str]],
+    problem: Callable[..., JsonObject],
+) -> None:
+    order_id = await order()
+    await set_notification(db, order_id, status="failed", last_error="UserInBlacklist: x")
+    async with db.autocommit() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO sms_suppressions (phone, source) "
+                "SELECT recipient, 'opt_out' FROM notifications WHERE order_id = :o"
+            ),
+            {"o": order_id},
+        )
+    answer = await client.post(f"/api/v1/orders/{order_id}/notification/retry")
+    body = problem(answer, 409, "recipient-suppressed")
+    assert "suppression list" in body["detail"]
+    shown = (await client.get(f"/api/v1/orders/{order_id}")).json()["notification"]
+    assert shown["status"] == "failed", "nothing moved"
+
+
 async def test_an_unknown_order_is_404(
     client: httpx.AsyncClient, problem: Callable[..., JsonObject]
 ) -> None:
