@@ -178,7 +178,14 @@ class EmbeddedPostgres:
         if self.data_dir.is_symlink():  # placed under SERVICE_HOME by an earlier run
             home = self.data_dir.resolve().parent
         elif _reachable(folder, user):
-            shutil.chown(folder, user=user)
+            # Only the data folder and the log file become the user's, never the folder
+            # that holds them: it may be shared (a data_dir straight under /tmp once
+            # handed /tmp itself to the service user).
+            group = _drop_to(user)["group"]
+            self.data_dir.mkdir(mode=0o700, exist_ok=True)
+            shutil.chown(self.data_dir, user=user, group=group)
+            self.log_file.touch(mode=0o600, exist_ok=True)
+            shutil.chown(self.log_file, user=user, group=group)
             return
         elif self.data_dir.exists():
             raise EmbeddedPostgresError(
