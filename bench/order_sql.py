@@ -49,11 +49,11 @@ def _backend_cpu_ns(pid: int) -> int:
     return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
 
 
-def _customers(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+def order_customers(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
     return conn.execute("SELECT id, xmin::text FROM customers ORDER BY code").fetchall()
 
 
-def _params(customer: tuple[Any, ...], n: int) -> dict[str, Any]:
+def order_params(customer: tuple[Any, ...], n: int) -> dict[str, Any]:
     return {
         "customer_id": customer[0],
         "version": customer[1],
@@ -83,11 +83,11 @@ def _suppress(conn: psycopg.Connection[Any], count: int) -> None:
 
 
 def _round(conn: psycopg.Connection[Any], statement: str, statements: int) -> float:
-    customers = _customers(conn)
+    customers = order_customers(conn)
     pid = conn.info.backend_pid
     before = _backend_cpu_ns(pid)
     for n in range(statements):
-        conn.execute(statement, _params(customers[n % len(customers)], n), prepare=True)
+        conn.execute(statement, order_params(customers[n % len(customers)], n), prepare=True)
     return (_backend_cpu_ns(pid) - before) / statements / 1e3
 
 
@@ -115,7 +115,7 @@ def main() -> int:
                     _round(conn, statement, 200)  # prepared, caches warm
                     plan = conn.execute(
                         f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {statement}",
-                        _params(_customers(conn)[0], 0),
+                        order_params(order_customers(conn)[0], 0),
                     ).fetchall()
                     print(f"--- {name}, {size} suppressed\n" + "\n".join(str(r[0]) for r in plan))
                 # Interleaved rounds, so that a slower minute of the machine hits both.

@@ -101,6 +101,10 @@ class Notification(Timestamped, Base):
         ),
         # Recovery scans only rows in flight, which stay few.
         Index("ix_notifications_sending", "lease_until", postgresql_where=f"status = {_SENDING}"),
+        # The SMS report (duka/notifications/summary.py) reads the rows that changed in its
+        # period: without it, each report scanned the whole history (175 ms a million rows,
+        # past the statement timeout at ~170 million: docs/benchmarks.md, "The SMS report").
+        Index("ix_notifications_updated_at", "updated_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

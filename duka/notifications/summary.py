@@ -1,9 +1,10 @@
 """What the SMS pipeline did over a period: sent, failed by reason, suppressed, cost.
 
 The runner's periodic report (flows/report.py) turns it into a markdown artifact in the
-Prefect UI, so that operators see the counts without reading logs. One statement over the
+Prefect UI, so that operators see the counts without reading logs. Statements over the
 notifications table: rows accepted by the provider in the period (`sent_at`), and rows
-that ended failed or suppressed in it (`updated_at`).
+that ended failed or suppressed in it (`updated_at`), each read through the index on
+`updated_at`.
 
 Suppressed counts rows in status `suppressed` (the suppression list's). Cost sums what AT
 billed for the sends accepted in the period (`cost_amount`, `cost_currency`, stored with the
@@ -23,14 +24,16 @@ from sqlalchemy import text
 from duka.db.engine import Database
 from duka.notifications.outbox.sql import FAILED, SUPPRESSED
 
+# Every statement reads the rows changed since the period began, through
+# ix_notifications_updated_at: one period's rows, never the table's history. A row accepted
+# in the period was updated then (`sent_at` and `updated_at` are set together, and later
+# moves only raise `updated_at`), so `updated_at >= :since` holds every row counted.
 _COUNTS = text(
     f"""
     SELECT count(*) FILTER (WHERE sent_at >= :since AND sent_at < :until) AS sent,
-           count(*) FILTER (WHERE status = {SUPPRESSED}
-                            AND updated_at >= :since AND updated_at < :until) AS suppressed
+           count(*) FILTER (WHERE status = {SUPPRESSED} AND updated_at < :until) AS suppressed
     FROM notifications
-    WHERE (sent_at >= :since AND sent_at < :until)
-       OR (updated_at >= :since AND updated_at < :until)
+    WHERE updated_at >= :since
     """  # noqa: S608 - constants only
 )
 _FAILURES = text(
@@ -44,7 +47,8 @@ _FAILURES = text(
 _COSTS = text(
     """
     SELECT cost_currency, sum(cost_amount) AS amount FROM notifications
-    WHERE sent_at >= :since AND sent_at < :until AND cost_currency IS NOT NULL
+    WHERE updated_at >= :since AND sent_at >= :since AND sent_at < :until
+      AND cost_currency IS NOT NULL
     GROUP BY cost_currency
     """
 )

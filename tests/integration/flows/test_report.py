@@ -77,7 +77,10 @@ async def test_the_report_counts_its_period_into_a_markdown_artifact(
             ("failed", None, in_period, "InvalidPhoneNumber: not an E.164 number"),
             ("failed", None, in_period, "InvalidPhoneNumber: not an E.164 number"),
             ("failed", None, in_period, blocked),
-            # Outside the period: not counted.
+            # Sent in the period, delivered after it: counted as sent, with its cost.
+            ("delivered", in_period, after, None),
+            # Outside the period: not counted (the first delivered within it).
+            ("delivered", before, in_period, None),
             ("delivered", before, before, None),
             ("sent", after, after, None),
             ("failed", None, before, "InvalidPhoneNumber: old"),
@@ -86,7 +89,7 @@ async def test_the_report_counts_its_period_into_a_markdown_artifact(
         ],
     )
     async with db.begin() as conn:
-        # What AT billed: every accepted send cost KES 0.80; only the period's 3 count.
+        # What AT billed: every accepted send cost KES 0.80; only the period's 4 count.
         await conn.execute(
             text(
                 "UPDATE notifications SET cost_amount = 0.8, cost_currency = 'KES' "
@@ -107,11 +110,11 @@ async def test_the_report_counts_its_period_into_a_markdown_artifact(
     assert f"{since:%Y-%m-%d %H:%M} UTC to {until:%Y-%m-%d %H:%M} UTC" in artifact.description
     markdown = artifact.data
     assert "| sent | failed | suppressed |" in markdown
-    assert "| 3 | 4 | 1 |" in markdown
+    assert "| 4 | 4 | 1 |" in markdown
     assert "| InvalidPhoneNumber | 2 |" in markdown
     assert "| not delivered: Failed | 1 |" in markdown
     assert "| UserInBlacklist | 1 |" in markdown
-    assert "| KES | 2.4000 |" in markdown.split("## Cost by currency")[1]
+    assert "| KES | 3.2000 |" in markdown.split("## Cost by currency")[1]
 
 
 async def test_runners_report_each_period_once(

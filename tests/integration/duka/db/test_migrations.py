@@ -182,3 +182,23 @@ def test_0006_adds_the_traceparent_column_and_takes_it_away(scratch_url: str) ->
     assert "traceparent" not in columns()
     migrate.upgrade(sa_url, "0006")
     assert "traceparent" in columns()
+
+
+def test_0007_adds_the_updated_at_index_and_takes_it_away(scratch_url: str) -> None:
+    sa_url = Settings(database_url=scratch_url).sqlalchemy_url(scratch_url)
+
+    def indexes() -> set[str]:
+        engine = create_engine(sa_url)
+        try:
+            with engine.connect() as conn:
+                return {str(i["name"]) for i in inspect(conn).get_indexes("notifications")}
+        finally:
+            engine.dispose()
+
+    migrate.upgrade(sa_url, "0007")
+    assert "ix_notifications_updated_at" in indexes()
+    migrate.downgrade(sa_url, "0006")
+    assert schema(sa_url)[1] == "0006"
+    assert "ix_notifications_updated_at" not in indexes()
+    migrate.upgrade(sa_url, "0007")
+    assert "ix_notifications_updated_at" in indexes()

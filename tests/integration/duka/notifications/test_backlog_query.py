@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -14,6 +13,7 @@ from sqlalchemy import text
 from duka.db.engine import Database
 from duka.notifications.outbox.depth import BACKLOG_SQL
 from tests.support.outbox_rows import pending_notifications
+from tests.support.plans import scans
 
 pytestmark = pytest.mark.anyio
 
@@ -44,19 +44,6 @@ async def test_counts_every_sms_not_yet_attempted(db: Database) -> None:
     # 2 still pending + a live runner's claim + a dead runner's claim; an attempt in flight
     # (the reconciler's) and a sent row are not backlog.
     assert await backlog(db) == 4
-
-
-def scans(plan: Any) -> list[tuple[str, str | None]]:
-    found: list[tuple[str, str | None]] = []
-    if isinstance(plan, dict):
-        if "Scan" in plan.get("Node Type", ""):
-            found.append((plan["Node Type"], plan.get("Index Name")))
-        for value in plan.values():
-            found += scans(value)
-    elif isinstance(plan, list):
-        for value in plan:
-            found += scans(value)
-    return found
 
 
 async def test_both_counts_are_served_by_partial_indexes(db: Database) -> None:

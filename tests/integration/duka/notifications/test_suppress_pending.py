@@ -57,14 +57,10 @@ async def claim_as_sending(db: Database, notification_id: uuid.UUID, token: uuid
 
 async def statuses(db: Database, ids: list[uuid.UUID]) -> list[str]:
     async with db.autocommit() as conn:
-        found = dict(
-            (
-                await conn.execute(
-                    text("SELECT id, status FROM notifications WHERE id = ANY(:ids)"),
-                    {"ids": ids},
-                )
-            ).all()
+        rows = await conn.execute(
+            text("SELECT id, status FROM notifications WHERE id = ANY(:ids)"), {"ids": ids}
         )
+        found: dict[uuid.UUID, str] = {r.id: r.status for r in rows}
     return [found[i] for i in ids]
 
 
