@@ -1,7 +1,7 @@
 """CPU and WAL per request over an order's life, in process: the capacity model's inputs
 (docs/capacity.md) for what bench.order_cpu does not cover.
 
-`python -m bench.request_cpu [--orders 2000] [--rounds 3] [--concurrency 1,32]` builds the
+`python -m bench.request_cpu [--orders 2000] [--rounds 3] [--concurrency 1,4,32]` builds the
 app as bench.order_cpu does (`create_app`, `duka serve`'s settings and logging, uvloop, a
 real bearer token, a real embedded PostgreSQL of its own, `.state/bench-request-cpu`) and,
 per round and concurrency level, takes `--orders` orders through their whole life in
@@ -164,7 +164,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.request_cpu", description=__doc__)
     parser.add_argument("--orders", type=int, default=2000, help="orders per round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", default="1,32", help="levels, comma-separated")
+    parser.add_argument("--concurrency", default="1,4,32", help="levels, comma-separated")
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--pg-port", type=int, default=54347)
     parser.add_argument("--label", default="", help="a name for this run in the JSON")
