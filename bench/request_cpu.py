@@ -176,6 +176,7 @@ def main() -> int:
         pg_data_dir=ROOT / ".state" / "bench-request-cpu" / "data",
         customers=args.customers,
     )
+    meta = machine_info()  # before the run: its load average is the machine's, not ours
     db = BenchDatabase(config)
     db.start()
     db.reset()
@@ -203,7 +204,7 @@ def main() -> int:
         if not os.environ.get("BENCH_KEEP_POSTGRES"):
             db.stop()
     result = {
-        "meta": machine_info(),
+        "meta": meta,
         "label": args.label,
         "orders": args.orders,
         "concurrency": args.concurrency,

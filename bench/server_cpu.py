@@ -61,6 +61,7 @@ def main() -> int:
         duka_port=args.port,
         workers=1,
     )
+    meta = machine_info()  # before the run: its load average is the machine's, not ours
     db = BenchDatabase(config)
     db.start()
     db.reset()
@@ -109,7 +110,7 @@ def main() -> int:
     finally:
         db.stop()
     result: dict[str, Any] = {
-        "meta": machine_info(),
+        "meta": meta,
         "us_per_request": {
             k: {"min": min(v), "median": statistics.median(v), "max": max(v), "rounds": v}
             for k, v in per.items()
