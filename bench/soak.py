@@ -7,11 +7,13 @@ open-loop generator sends, every second: BENCH_SOAK_ORDERS (20) POST /orders,
 BENCH_SOAK_READS (20) reads (an order by id, every fifth a page of the list) and
 BENCH_SOAK_WEBHOOKS (5) delivery-report replays; every BENCH_SOAK_UPLOAD_EVERY_S (10) s an
 upload of BENCH_SOAK_UPLOAD_ROWS (200) orders. Every 5 s it samples each process's
-resident memory and the outbox (pending rows, age of the oldest).
+resident memory and CPU time, the outbox (pending rows, age of the oldest) and the
+cluster's WAL (`pg_stat_wal`).
 
 Reported (bench/results/soak-*.json and .md): answers by route and status, errors that
 are not 4xx (5xx and transport failures: the target is 0), memory per process after
-the warm-up (the first fifth) with its growth and slope, and the outbox lag.
+the warm-up (the first fifth) with its growth and slope, CPU per process, the outbox lag,
+and WAL bytes per second and per SMS sent.
 """
 
 from __future__ import annotations
@@ -216,6 +218,8 @@ SELECT count(*) FILTER (WHERE status = 'pending'),
        (SELECT count(*) FROM delivery_reports)
 FROM notifications
 """
+# The cluster's WAL so far (both databases): bytes and full-page images.
+WAL = "SELECT wal_bytes, wal_fpi FROM pg_stat_wal"
 MESSAGE_IDS = """
 SELECT provider_message_id FROM notifications
 WHERE provider_message_id IS NOT NULL ORDER BY sent_at DESC LIMIT 200
@@ -247,6 +251,8 @@ async def sample(
         while True:
             row = await (await conn.execute(OUTBOX)).fetchone()
             assert row is not None
+            wal = await (await conn.execute(WAL)).fetchone()
+            assert wal is not None
             ids = await (await conn.execute(MESSAGE_IDS)).fetchall()
             load.tally.message_ids = [r[0] for r in ids]
             memory = {}
@@ -264,6 +270,8 @@ async def sample(
                     "sent": row[2],
                     "failed": row[3],
                     "delivery_reports": row[4],
+                    "wal_bytes": int(wal[0]),
+                    "wal_fpi": int(wal[1]),
                     "rss_mib": memory,
                     "cpu_s": cpu_seconds(pids, postmaster),
                 }
@@ -312,8 +320,18 @@ def summarize(
         if span_s > 0
         else {}
     )
+    sent = last["sent"] - first["sent"]
+    wal = {
+        "bytes_per_s": round((last["wal_bytes"] - first["wal_bytes"]) / span_s) if span_s else 0,
+        # Over an order's whole life here: its insert, its SMS's claim, attempt and
+        # acceptance, its delivery report, and the Prefect task run that sent it.
+        "bytes_per_sms_sent": round((last["wal_bytes"] - first["wal_bytes"]) / sent) if sent else 0,
+        "fpi_per_sms_sent": round((last["wal_fpi"] - first["wal_fpi"]) / sent, 2) if sent else 0,
+        "sms_sent": sent,
+    }
     return {
         "cpu_ms_per_s": cpu_ms_per_s,
+        "wal_after_warmup": wal,
         "answers": dict(sorted(tally.answers.items())),
         "non_4xx_errors": tally.non_4xx_errors,
         "failures": dict(tally.failures),
@@ -355,6 +373,9 @@ def markdown(summary: dict[str, Any], config: SoakConfig) -> str:
         ),
         "",
         "Outbox: " + ", ".join(f"{k} {v}" for k, v in summary["outbox"].items()),
+        "",
+        "WAL after the warm-up (both databases): "
+        + ", ".join(f"{k} {v}" for k, v in summary["wal_after_warmup"].items()),
     ]
     return "\n".join(lines) + "\n"
 

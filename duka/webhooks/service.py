@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 
 from duka.db.engine import Database
-from duka.notifications.outbox.refs import message_refs
-from duka.notifications.outbox.reports import ReportResult, store_report
+from duka.notifications.outbox.reports import ReportResult, StoredReport, store_report
 from duka.webhooks import metrics
 from duka.webhooks.schemas import DeliveryReportIn
 
@@ -23,7 +22,7 @@ class DeliveryReportService:
         self.db = db
 
     async def apply(self, report: DeliveryReportIn) -> ReportResult:
-        result = await store_report(
+        stored = await store_report(
             self.db,
             message_id=report.id,
             status=report.status,
@@ -32,26 +31,27 @@ class DeliveryReportService:
             failure_reason=report.failure_reason,
             retry_count=report.retry_count,
         )
-        metrics.report_received(report.status, result)
+        metrics.report_received(report.status, stored.result)
         if log.isEnabledFor(logging.INFO):
-            await self._log(report, result)
-        return result
+            _log(report, stored)
+        return stored.result
 
-    async def _log(self, report: DeliveryReportIn, result: ReportResult) -> None:
-        # The report names only AT's message id: the order's reference and the creating
-        # request's traceparent come from its notification (none yet if the report beat
-        # the runner's acceptance; the runner's line then has the message id).
-        refs = await message_refs(self.db, report.id)
-        fields = {"message_id": report.id}
-        if refs is not None:
-            fields["order_ref"] = refs.order_ref
-            if refs.traceparent is not None:
-                fields["sms_traceparent"] = refs.traceparent
-        log.info(
-            "delivery report %s for message %s: %s%s",
-            report.status,
-            report.id,
-            result,
-            f" ({report.failure_reason})" if report.failure_reason else "",
-            extra=fields,
-        )
+
+def _log(report: DeliveryReportIn, stored: StoredReport) -> None:
+    # The report names only AT's message id: the order's reference and the creating
+    # request's traceparent come from its notification, read as the report was stored
+    # (none yet if the report beat the runner's acceptance; the runner's line then has
+    # the message id).
+    fields = {"message_id": report.id}
+    if stored.refs is not None:
+        fields["order_ref"] = stored.refs.order_ref
+        if stored.refs.traceparent is not None:
+            fields["sms_traceparent"] = stored.refs.traceparent
+    log.info(
+        "delivery report %s for message %s: %s%s",
+        report.status,
+        report.id,
+        stored.result,
+        f" ({report.failure_reason})" if report.failure_reason else "",
+        extra=fields,
+    )

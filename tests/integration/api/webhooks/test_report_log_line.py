@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from duka.db.engine import Database
 from duka.notifications.outbox.store import Outbox
@@ -70,10 +71,38 @@ async def test_a_report_for_no_known_message_is_logged_without_an_order(
     assert not hasattr(line, "order_ref")
 
 
-async def test_nothing_is_looked_up_when_info_lines_are_off(
+async def test_no_line_when_info_lines_are_off(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     await accepted_sms(db, "ATXid_quiet")
     caplog.set_level(logging.WARNING, logger="duka.webhooks.service")
     await DeliveryReportService(db).apply(report("ATXid_quiet", "Success"))
     assert not [r for r in caplog.records if r.name == "duka.webhooks.service"]
+
+
+async def test_the_order_is_read_by_the_storing_statement_not_a_query_of_its_own(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One report, one delivery per SMS: its line's references cost no extra round trip."""
+    reference = await accepted_sms(db, "ATXid_counted")
+    caplog.set_level(logging.INFO, logger="duka.webhooks.service")
+    statements: list[str] = []
+
+    def executed(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", executed)
+    try:
+        service = DeliveryReportService(db)
+        assert await service.apply(report("ATXid_counted", "Success")) == "applied"
+        assert await service.apply(report("ATXid_counted", "Success")) == "duplicate"
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", executed)
+    # Per report: the message id's lock, then the statement that stores and applies it.
+    assert len(statements) == 4, statements
+    assert "pg_advisory_xact_lock" in statements[0]
+    assert "INSERT INTO delivery_reports" in statements[1]
+    lines = [r for r in caplog.records if r.name == "duka.webhooks.service"]
+    assert [r.getMessage().rsplit(": ", 1)[1] for r in lines] == ["applied", "duplicate"]
+    # The replay's line names the order too.
+    assert [r.order_ref for r in lines] == [reference, reference]  # type: ignore[attr-defined]
