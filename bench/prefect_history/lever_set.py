@@ -43,8 +43,8 @@ _UNCOVER = (
     "DROP INDEX IF EXISTS duka_ix_task_run__expected_start_time_cover",
     "DROP INDEX IF EXISTS duka_ix_task_run__start_time_cover",
 )
-# The planner's settings for a database that fits in memory and two cores shared with
-# others: memory for sorts and hashes, random reads priced as cached, no parallel workers.
+# The planner's settings for a database that fits in memory: memory for sorts and hashes,
+# random reads priced as cached. And no parallel workers, for two cores shared with others.
 _MEMORY = {"work_mem": "64MB", "random_page_cost": "1.1", "effective_cache_size": "2GB"}
 _SERIAL = {"max_parallel_workers_per_gather": "0"}
 

@@ -2,7 +2,7 @@
 filled database against an empty one in the same sitting.
 
     uv run python -m bench.prefect_history.levers [--rows 1000000] [--repeat 11] [--rounds 2]
-        [--pg-port 54343] [--explain] [--only NAME ...]
+        [--pg-port 54343] [--explain | --drain N] [--only NAME ...]
 
 Two Prefect databases on bench.sms's embedded PostgreSQL, built once and kept between runs
 (`--rebuild` drops them): `prefect_levers_empty` (the runner's warm-up: 5 SMS task runs)
@@ -12,7 +12,11 @@ each lever (bench/prefect_history/lever_set.py): its DDL and database settings a
 the Prefect server restarted (its connections see the settings), the calls of
 bench/prefect_history/ui_calls.py timed (`--repeat` each, after a warm-up call), and the
 lever undone. Rounds interleave the levers so the machine's other load spreads over all of
-them; the report gives each call's median over every round.
+them; the report gives each call's median of the rounds' medians.
+
+`--drain N` instead measures what each lever costs the SMS path: per round and lever, a
+backlog of N orders drained by one runner against the filled database (bench.sms's backlog
+phase): the SMS rate, and the CPU per SMS of the Prefect server and of its database.
 
 `--explain` instead logs the plans of the SQL the Prefect server runs for each call
 (auto_explain with ANALYZE and BUFFERS, one call each, on the filled database with Duka's
@@ -42,7 +46,7 @@ from bench.prefect_history.lever_set import LEVERS, Lever
 from bench.prefect_history.ui_calls import calls, time_calls
 from bench.servers import BENCH_LIMITS
 from bench.sms import cpu
-from bench.sms.phases import customer_ids, reset, warm_up
+from bench.sms.phases import backlog_drain, customer_ids, reset, warm_up
 from bench.sms.stack import PG_PORT, Stack, drop_database, start_stack
 from devtools.prefect_server import DATABASE_SETTINGS
 from duka.core.settings import Settings
@@ -172,6 +176,49 @@ def _explain(stack: Stack, levers: list[Lever]) -> Path:
     return out
 
 
+async def _drains(stack: Stack, levers: list[Lever], rounds: int, size: int) -> list[Any]:
+    """A backlog of `size` orders per round and lever, the levers' order turned each round."""
+    limits: dict[str, Any] = {
+        key.removeprefix("DUKA_").lower(): int(value) for key, value in BENCH_LIMITS.items()
+    }
+    settings = Settings(database_url=stack.pg.url, environment="production", **limits)
+    db = Database(stack.pg.url, settings)
+    drains: list[Any] = []
+    try:
+        # The runner's start-up, against the filled database (the empty one stays as built).
+        _serve(stack, FILLED, levers[0])
+        await reset(db, stack)
+        stack.start_runner(1)
+        await warm_up(db, settings, await customer_ids(db))
+        stack.stop_runner()
+        for round_ in range(rounds):
+            for lever in levers if round_ % 2 == 0 else levers[::-1]:
+                log(f"round {round_ + 1}: {lever.name}, a backlog of {size}")
+                url = _serve(stack, FILLED, lever)
+                _apply(url, lever)
+                try:
+                    await reset(db, stack)
+                    drain = await backlog_drain(db, stack, size)
+                finally:
+                    stack.stop_runner()
+                    _apply(url, lever, undo=True)
+                all_in = drain["cpu_all_in"]
+                drains.append(
+                    {
+                        "round": round_ + 1,
+                        "lever": lever.name,
+                        "per_s": drain["per_s"],
+                        "prefect_server_ms": all_in.get("prefect_server_ms"),
+                        "prefect_postgres_ms": all_in.get("postgres_by_db_ms", {}).get(FILLED),
+                        "all_in_ms": all_in.get("all_in_ms"),
+                        "drain": drain,
+                    }
+                )
+    finally:
+        await db.dispose()
+    return drains
+
+
 def _table(result: dict[str, Any]) -> str:
     empty = result["empty"]
     lines = [
@@ -194,6 +241,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 drop_database(_database_url(stack, name))
                 await _build(stack, name, rows)
         levers = [lever for lever in LEVERS if not args.only or lever.name in args.only]
+        if args.drain:
+            result["drains"] = await _drains(stack, levers, args.rounds, args.drain)
+            return result
         if args.explain:
             result["explain"] = str(await asyncio.to_thread(_explain, stack, levers))
             return result
@@ -228,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild both databases")
     parser.add_argument("--explain", action="store_true", help="log the plans, time nothing")
     parser.add_argument("--only", nargs="*", default=[], help="these levers only")
+    parser.add_argument(
+        "--drain", type=int, default=0, help="drain a backlog of this many per lever instead"
+    )
     args = parser.parse_args(argv)
     result = asyncio.run(run(args))
     RESULTS.mkdir(exist_ok=True)
@@ -235,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / f"levers-{stamp}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     if "medians" in result:
         print(_table(result))
+    for drain in result.get("drains", []):
+        print({k: v for k, v in drain.items() if k != "drain"})
     return 0
 
 
