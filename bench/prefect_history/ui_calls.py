@@ -21,10 +21,12 @@ from bench.sms.report import percentiles
 WEEK = timedelta(days=7)
 
 
-def calls(reference: str, now: datetime | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
-    """name: (path under /api, JSON body)."""
+def calls(
+    reference: str, now: datetime | None = None, window: timedelta = WEEK
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """name: (path under /api, JSON body); `window`: the UI's date range ("Past week")."""
     now = now or datetime.now(UTC)
-    week_ago = (now - WEEK).isoformat()
+    week_ago = (now - window).isoformat()
     past_week = {"expected_start_time": {"after_": week_ago, "before_": now.isoformat()}}
     return {
         "paginate": (
@@ -38,7 +40,7 @@ def calls(reference: str, now: datetime | None = None) -> dict[str, tuple[str, d
             {
                 "history_start": week_ago,
                 "history_end": now.isoformat(),
-                "history_interval_seconds": WEEK.total_seconds() / 30,
+                "history_interval_seconds": window.total_seconds() / 30,
                 "task_runs": past_week,
             },
         ),
@@ -53,11 +55,13 @@ def calls(reference: str, now: datetime | None = None) -> dict[str, tuple[str, d
     }
 
 
-def time_calls(api_url: str, reference: str, repeat: int) -> dict[str, dict[str, float]]:
+def time_calls(
+    api_url: str, reference: str, repeat: int, window: timedelta = WEEK
+) -> dict[str, dict[str, float]]:
     """Milliseconds per call (p50, p90, p99, max) for each of `calls`."""
     timings: dict[str, dict[str, float]] = {}
     with httpx.Client(base_url=api_url, timeout=120) as client:
-        for name, (path, body) in calls(reference).items():
+        for name, (path, body) in calls(reference, window=window).items():
             client.post(path, json=body).raise_for_status()
             seconds: list[float] = []
             for _ in range(repeat):
