@@ -106,10 +106,11 @@ async def attempt_send(ctx: SendContext, sms: ClaimedSms, attempt: int) -> Sent:
         raise ClaimLostError("the notification is no longer claimed by this run; not sent")
     metrics.attempt_begun()
     result = await ctx.gateway.send(sms.recipient, sms.body, idempotency_key=f"{sms.id}:{started}")
-    metrics.send_ended(result, sms.body)
+    # Segments and cost read once: the same figures for the metrics and the stored row.
+    billing = billing_of(sms.body, result.cost) if result.accepted else None
+    metrics.send_ended(result, billing)
     error = describe(result)
-    if result.outcome is SendOutcome.ACCEPTED:
-        billing = billing_of(sms.body, result.cost)
+    if billing is not None:
         await ctx.outbox.accepted(sms.id, result.provider_message_id, billing)
         # The one INFO line per SMS the runner writes (each costs the sender a little of
         # its rate): the message id links it to the delivery report's line.
