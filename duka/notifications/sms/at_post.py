@@ -23,7 +23,7 @@ so the SDK's helper reports it as an error answer instead of following it).
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import requests
@@ -52,7 +52,8 @@ def form_post(
     prepared = requests.PreparedRequest()
     prepared.method = "POST"
     prepared.url = _prepared_url(url)
-    prepared.headers = CaseInsensitiveDict(session.headers)
+    # The session's default headers, the SDK's over them (case-insensitively), in that order.
+    prepared.headers = CaseInsensitiveDict(cast("dict[str, str]", session.headers))
     prepared.headers.update(headers)
     prepared.headers["Content-Length"] = str(len(body))
     prepared.headers.setdefault("Content-Type", _FORM)
@@ -63,7 +64,7 @@ def form_post(
         prepared,
         stream=False,
         timeout=timeout,
-        verify=session.verify,
+        verify=True if session.verify is None else session.verify,
         cert=session.cert,
         proxies=session.proxies,
     )

@@ -47,6 +47,7 @@ def test_the_request_is_the_one_session_post_prepares(sent: list[dict[str, Any]]
     theirs = session.prepare_request(requests.Request("POST", URL, headers=HEADERS, data=FORM))
     assert (ours.method, ours.url) == (theirs.method, theirs.url)
     assert list(ours.headers.items()) == list(theirs.headers.items())
+    assert isinstance(theirs.body, str)
     assert ours.body == theirs.body.encode("ascii")
 
 

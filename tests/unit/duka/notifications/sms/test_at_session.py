@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from africastalking.Service import AfricasTalkingException, Service
+from africastalking.Service import DEFAULT_TIMEOUT_S, AfricasTalkingException, Service
 
 from duka.notifications.sms import at_session
 from duka.notifications.sms.at_session import KeepAliveSMSService
@@ -136,7 +136,7 @@ def test_a_post_the_sdk_sms_service_never_makes_still_goes_through_the_session(
             "headers": {},
             "params": {"page": "2"},
             "data": "raw=1",
-            "timeout": at_session.DEFAULT_TIMEOUT_S,
+            "timeout": DEFAULT_TIMEOUT_S,
         }
     ]
 
