@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+import psycopg
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
@@ -98,8 +99,9 @@ async def attempt_send(ctx: SendContext, sms: ClaimedSms, attempt: int) -> Sent:
     final = attempt >= ctx.max_attempts
     try:
         started = await ctx.outbox.begin_attempt(sms.id, ctx.token)
-    except (DBAPIError, PoolTimeoutError, OSError) as exc:
-        # Nothing was sent: safe to try again after the backoff.
+    except (DBAPIError, PoolTimeoutError, psycopg.Error, OSError) as exc:
+        # Nothing was sent: safe to try again after the backoff. (A group of begins runs on
+        # the pool's psycopg connection itself: its errors are psycopg's.)
         raise TransientSendError(f"database unavailable: {type(exc).__name__}") from exc
     if started is None:
         log.warning("sms not sent: no longer claimed by this run")
