@@ -39,6 +39,7 @@ def configure_logging(task_log_level: str, level: str = "info") -> None:
 
 async def _run_forever() -> int:
     from duka.notifications.template import check_template_length
+    from flows import heap
     from flows.context import RunnerContext
     from flows.runner import SmsRunner
 
@@ -51,6 +52,7 @@ async def _run_forever() -> int:
     # Logged once per runner: each segment of every order SMS is billed.
     check_template_length(ctx.settings.sms_template, ctx.settings.zone)
     runner = SmsRunner(ctx)
+    heap.settle()  # start-up is done: what it built lives as long as the process
     print(f"[duka-flows] runner {runner.id} listening for new orders", file=sys.stderr, flush=True)
     sampler = _start_outbox_sampler(ctx)
     try:

@@ -13,10 +13,9 @@ import logging
 from prometheus_client import Counter, Gauge, Histogram
 
 from duka.db.engine import Database
-from duka.notifications import billing
+from duka.notifications.billing import Billing
 from duka.notifications.outbox.depth import outbox_depth
 from duka.notifications.sms.gateway import SendResult
-from duka.notifications.sms.gsm import segment_info
 
 log = logging.getLogger(__name__)
 
@@ -50,24 +49,19 @@ OLDEST_PENDING = Gauge(
 )
 
 
-def parse_cost(cost: str | None) -> tuple[str, float] | None:
-    """AT writes cost as "KES 0.8000" (currency, amount); anything else is not counted.
-    The same reading as the stored cost (duka/notifications/billing.py)."""
-    parsed = billing.parse_cost(cost)
-    return None if parsed is None else (parsed.currency, float(parsed.amount))
-
-
 def attempt_begun() -> None:
     ATTEMPTS.inc()
 
 
-def send_ended(result: SendResult, body: str) -> None:
+def send_ended(result: SendResult, billing: Billing | None) -> None:
+    """One gateway call ended; `billing` is what an accepted send is stored with (its
+    segments, and AT's cost as the outbox reads it: duka/notifications/billing.py)."""
     SENDS.labels(result.outcome.value, result.reason or "none").inc()
-    if not result.accepted:
+    if billing is None:
         return
-    SEGMENTS.observe(segment_info(body).segments)
-    if (cost := parse_cost(result.cost)) is not None:
-        COST.labels(cost[0]).inc(cost[1])
+    SEGMENTS.observe(billing.segments)
+    if billing.cost is not None:
+        COST.labels(billing.cost.currency).inc(float(billing.cost.amount))
 
 
 async def sample_outbox_forever(db: Database, every_s: float) -> None:

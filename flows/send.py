@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+import psycopg
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
@@ -98,18 +99,20 @@ async def attempt_send(ctx: SendContext, sms: ClaimedSms, attempt: int) -> Sent:
     final = attempt >= ctx.max_attempts
     try:
         started = await ctx.outbox.begin_attempt(sms.id, ctx.token)
-    except (DBAPIError, PoolTimeoutError, OSError) as exc:
-        # Nothing was sent: safe to try again after the backoff.
+    except (DBAPIError, PoolTimeoutError, psycopg.Error, OSError) as exc:
+        # Nothing was sent: safe to try again after the backoff. (A group of begins runs on
+        # the pool's psycopg connection itself: its errors are psycopg's.)
         raise TransientSendError(f"database unavailable: {type(exc).__name__}") from exc
     if started is None:
         log.warning("sms not sent: no longer claimed by this run")
         raise ClaimLostError("the notification is no longer claimed by this run; not sent")
     metrics.attempt_begun()
     result = await ctx.gateway.send(sms.recipient, sms.body, idempotency_key=f"{sms.id}:{started}")
-    metrics.send_ended(result, sms.body)
+    # Segments and cost read once: the same figures for the metrics and the stored row.
+    billing = billing_of(sms.body, result.cost) if result.accepted else None
+    metrics.send_ended(result, billing)
     error = describe(result)
-    if result.outcome is SendOutcome.ACCEPTED:
-        billing = billing_of(sms.body, result.cost)
+    if billing is not None:
         await ctx.outbox.accepted(sms.id, result.provider_message_id, billing)
         # The one INFO line per SMS the runner writes (each costs the sender a little of
         # its rate): the message id links it to the delivery report's line.

@@ -33,6 +33,9 @@ class Stack:
     sandbox_url: str
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     runners: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    runner_dir: Path | None = None
+    """Where the runner's code comes from (None: this tree); bench/sms/alternate.py sets
+    it to an exported commit to measure it against this tree's code."""
 
     @property
     def prefect_pid(self) -> int:
@@ -72,6 +75,7 @@ class Stack:
             subprocess.Popen(
                 [sys.executable, "-m", "flows"],
                 env=self.runner_env(**sms),
+                cwd=self.runner_dir,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )

@@ -103,8 +103,8 @@ class StoredReport:
 
 # The first key of the two-key advisory locks on message ids ("DKR1"): apart from any
 # other advisory lock of the application.
-_LOCK_SPACE = 0x444B5231
-_LOCK_MESSAGE_IDS = text(
+LOCK_SPACE = 0x444B5231
+LOCK_MESSAGE_IDS = text(
     """
     SELECT pg_advisory_xact_lock(:space, k) FROM (
         SELECT DISTINCT hashtext(m) AS k FROM unnest(CAST(:ids AS text[])) AS m ORDER BY k
@@ -120,7 +120,7 @@ def _sql_list(values: Iterable[str]) -> str:
 # Reports that came before their message id was given to a notification: linked to it, and
 # applied as the webhook would have applied them one by one (delivery.py: a success beats a
 # failure, the failure text that sorts first is kept). The row was just accepted: `sent`.
-_LINK_REPORTS = text(
+LINK_REPORTS = text(
     f"""
     WITH p AS (
         SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:message_ids AS text[]))
@@ -153,9 +153,14 @@ async def lock_message_ids(conn: AsyncConnection, message_ids: Iterable[str | No
 
     Take it before storing a report, and before giving notifications their message ids;
     statements after it see whatever the other side committed."""
-    ids = sorted({m for m in message_ids if m is not None})
+    ids = lock_order(message_ids)
     if ids:
-        await conn.execute(_LOCK_MESSAGE_IDS, {"space": _LOCK_SPACE, "ids": ids})
+        await conn.execute(LOCK_MESSAGE_IDS, {"space": LOCK_SPACE, "ids": ids})
+
+
+def lock_order(message_ids: Iterable[str | None]) -> list[str]:
+    """The message ids to lock, each once, in the one order every locker uses."""
+    return sorted({m for m in message_ids if m is not None})
 
 
 async def link_reports(conn: AsyncConnection, given: Sequence[tuple[uuid.UUID, str]]) -> None:
@@ -163,7 +168,7 @@ async def link_reports(conn: AsyncConnection, given: Sequence[tuple[uuid.UUID, s
     and under `lock_message_ids`: attach the reports that arrived first, and apply them."""
     if given:
         await conn.execute(
-            _LINK_REPORTS, {"ids": [i for i, _ in given], "message_ids": [m for _, m in given]}
+            LINK_REPORTS, {"ids": [i for i, _ in given], "message_ids": [m for _, m in given]}
         )
 
 

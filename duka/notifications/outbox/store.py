@@ -11,12 +11,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import psycopg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import TextClause
 
 from duka.db.engine import Database
 from duka.notifications.billing import Billing
-from duka.notifications.outbox import attempts
+from duka.notifications.outbox import attempts, grouped
 from duka.notifications.outbox.claim import (
     CLAIM,
     HEARTBEAT,
@@ -90,12 +91,10 @@ class Outbox:
         first of repeated (id, token) pairs holds the attempt; the others get none."""
         if len(begins) == 1:
             return [await self.begin_attempt(*begins[0])]
-        async with self.db.autocommit() as conn:
-            rows = await conn.execute(
-                attempts.BEGIN_ATTEMPTS,
-                {"ids": [i for i, _ in begins], "tokens": [t for _, t in begins]},
-            )
-            started = {(r.id, r.claim_token): int(r.attempts) for r in rows}
+        # On the psycopg connection itself: grouped.py says why.
+        started = await grouped.begin_attempts(
+            self.db, [i for i, _ in begins], [t for _, t in begins]
+        )
         return [started.pop(begin, None) for begin in begins]
 
     async def accepted(
@@ -122,26 +121,16 @@ class Outbox:
         message_ids = [a[1] for a in acceptances]
         if len(acceptances) > 1 and len(set(ids)) == len(ids):
             billed = [_billing_params(_billing(a)) for a in acceptances]
-            params: dict[str, object] = {"ids": ids, "message_ids": message_ids}
-            for column, plural in _BILLING_ARRAYS:
-                params[plural] = [b[column] for b in billed]
+            arrays = {plural: [b[column] for b in billed] for column, plural in _BILLING_ARRAYS}
             try:
-                async with self.db.begin() as conn:
-                    # Reports that came first are linked as the acceptances commit.
-                    await lock_message_ids(conn, message_ids)
-                    rows = await conn.execute(attempts.ACCEPTED_MANY, params)
-                    waited = {r.id: r.waited_s for r in rows}
-                    done = set(waited)
-                    given = [
-                        (i, m)
-                        for i, m in zip(ids, message_ids, strict=True)
-                        if i in done and m is not None
-                    ]
-                    await link_reports(conn, given)
-                accepted_after(waited.values())
-                return [i in done for i in ids]
-            except IntegrityError:
+                # Reports that came first are linked as the acceptances commit; on the
+                # psycopg connection itself (grouped.py says why).
+                waited = await grouped.accept_many(self.db, ids, message_ids, arrays)
+            except psycopg.IntegrityError:
                 pass  # some message id is taken already: find which, row by row
+            else:
+                accepted_after(waited.values())
+                return [i in waited for i in ids]
         return [await self.accepted(a[0], a[1], _billing(a)) for a in acceptances]
 
     async def end_attempt(self, notification_id: uuid.UUID, token: uuid.UUID, error: str) -> None:

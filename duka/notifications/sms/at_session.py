@@ -7,7 +7,8 @@ handshake per SMS (docs/benchmarks.md, "Order SMS"). This subclass keeps all of
 the SDK's own behaviour (URL, headers, form body, validation, answer parsing and the
 AfricasTalkingException on a non-2xx answer) and replaces only the private POST helper,
 `Service.__make_post_request` (name-mangled to `_Service__make_post_request`), with the same
-call on a `requests.Session` that belongs to the calling thread:
+request on a `requests.Session` that belongs to the calling thread, sent through its
+adapter without `Session.post`'s per-call merging (duka/notifications/sms/at_post.py):
 
 - one session per worker thread: `requests.Session` is not documented as thread-safe, and
   the gateway calls the SDK from several threads at once;
@@ -43,6 +44,7 @@ import requests
 from africastalking.Service import DEFAULT_TIMEOUT_S, Service
 from africastalking.SMS import SMSService
 
+from duka.notifications.sms.at_post import form_post
 from duka.notifications.sms.at_transport import (
     ProviderHTTPError,
     RequestFailedError,
@@ -118,10 +120,15 @@ class KeepAliveSMSService(SMSService):  # type: ignore[misc]  # the SDK is untyp
         # The body of the SDK's helper, with the session in place of `requests`, and
         # failures that say how far the request got.
         begin_request()
+        session = self.session(url)
         try:
-            res = self.session(url).post(
-                url=url, headers=headers, params=params, data=data, timeout=timeout
-            )
+            if params is None and isinstance(data, dict):
+                # Every POST of the SDK's SMS service: the lean form POST (at_post.py).
+                res = form_post(session, url, headers, data, timeout)
+            else:
+                res = session.post(
+                    url=url, headers=headers, params=params, data=data, timeout=timeout
+                )
         except requests.RequestException as exc:
             raise RequestFailedError(exc, request_sent()) from exc
         finally:

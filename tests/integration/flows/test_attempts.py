@@ -115,6 +115,19 @@ async def test_a_row_accepted_twice_in_one_batch_keeps_the_first_id(
     assert (await row(db, nid))["provider_message_id"] == "ATXid_1"
 
 
+async def test_a_group_without_message_ids_or_acceptable_rows_locks_and_links_nothing(
+    db: Database,
+) -> None:
+    attempts, _, [first, second] = await claimed(db, 2)
+    # AT accepted without giving ids: the rows are sent, with no id to lock or link.
+    assert await attempts.outbox.accept_many([(first, None), (second, None)]) == [True, True]
+    assert [(await row(db, i))["status"] for i in (first, second)] == ["sent", "sent"]
+    # Sent already: nothing in the group is acceptable, so no report is linked either.
+    again = [(first, "ATXid_late1"), (second, "ATXid_late2")]
+    assert await attempts.outbox.accept_many(again) == [False, False]
+    assert (await row(db, first))["provider_message_id"] is None
+
+
 async def test_the_rare_outcomes_go_straight_to_the_outbox(db: Database) -> None:
     attempts, token, [ended, failed, unknown] = await claimed(db, 3)
     for nid in (ended, failed, unknown):

@@ -1,34 +1,17 @@
-"""The runner's metrics: what one send records, and AT's cost read safely."""
+"""The runner's metrics: what one send records."""
 
 from __future__ import annotations
 
 import pytest
 from prometheus_client import REGISTRY
 
+from duka.notifications.billing import billing_of
 from duka.notifications.sms.gateway import SendOutcome, SendResult
 from flows import metrics
 
 
 def sample(name: str, labels: dict[str, str] | None = None) -> float:
     return REGISTRY.get_sample_value(name, labels or {}) or 0.0
-
-
-@pytest.mark.parametrize(
-    ("cost", "parsed"),
-    [
-        ("KES 0.8000", ("KES", 0.8)),
-        ("usd 1.5", ("USD", 1.5)),
-        (None, None),
-        ("", None),
-        ("0.8000", None),
-        ("KES NaN", None),
-        ("KES -1", None),
-        ("KES abc", None),
-        ("KENYA 1", None),
-    ],
-)
-def test_cost_is_read_only_in_ats_form(cost: str | None, parsed: tuple[str, float] | None) -> None:
-    assert metrics.parse_cost(cost) == parsed
 
 
 def test_an_accepted_send_counts_its_outcome_segments_and_cost() -> None:
@@ -39,7 +22,7 @@ def test_an_accepted_send_counts_its_outcome_segments_and_cost() -> None:
     )
     cost = sample("duka_sms_cost_total", {"currency": "KES"})
     result = SendResult(SendOutcome.ACCEPTED, "Success", provider_message_id="m", cost="KES 0.8")
-    metrics.send_ended(result, "x" * 200)  # GSM-7, two segments
+    metrics.send_ended(result, billing_of("x" * 200, result.cost))  # GSM-7, two segments
     assert sample("duka_sms_sends_total", {"outcome": "accepted", "at_status": "Success"}) == (
         sends + 1
     )
@@ -55,7 +38,7 @@ def test_a_failed_send_counts_only_its_outcome() -> None:
     before = sample(
         "duka_sms_sends_total", {"outcome": "permanent", "at_status": "InvalidPhoneNumber"}
     )
-    metrics.send_ended(SendResult(SendOutcome.PERMANENT, "InvalidPhoneNumber"), "hello")
+    metrics.send_ended(SendResult(SendOutcome.PERMANENT, "InvalidPhoneNumber"), None)
     assert (
         sample("duka_sms_sends_total", {"outcome": "permanent", "at_status": "InvalidPhoneNumber"})
         == before + 1

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import psycopg
 import pytest
 from prefect.states import Failed
 from sqlalchemy.exc import OperationalError
@@ -38,14 +39,14 @@ SMS = ClaimedSms(
 @dataclass
 class MemoryOutbox:
     claimed: bool = True
-    broken: bool = False
+    broken: Exception | None = None
     attempts: int = 0
     calls: list[tuple[str, str | None]] = field(default_factory=list)
     billed: list[Billing | None] = field(default_factory=list)
 
     async def begin_attempt(self, notification_id: uuid.UUID, token: uuid.UUID) -> int | None:
-        if self.broken:
-            raise OperationalError("UPDATE", {}, Exception("connection refused"))
+        if self.broken is not None:
+            raise self.broken
         if not self.claimed or token != TOKEN:
             return None
         self.attempts += 1
@@ -152,8 +153,16 @@ async def test_a_lost_claim_sends_nothing() -> None:
     assert ctx.gateway.sent == []  # type: ignore[attr-defined]
 
 
-async def test_a_database_outage_before_sending_is_transient() -> None:
-    outbox = MemoryOutbox(broken=True)
+@pytest.mark.parametrize(
+    "outage",
+    [
+        OperationalError("UPDATE", {}, Exception("connection refused")),
+        # A group of begins runs on the pool's psycopg connection: psycopg's own errors.
+        psycopg.OperationalError("server closed the connection unexpectedly"),
+    ],
+)
+async def test_a_database_outage_before_sending_is_transient(outage: Exception) -> None:
+    outbox = MemoryOutbox(broken=outage)
     ctx = context(outbox)
     with pytest.raises(TransientSendError, match="database unavailable"):
         await attempt_send(ctx, SMS, 1)

@@ -1,5 +1,6 @@
 """The SDK's SMS send on a kept-alive session per thread: the SDK still builds and parses
-the request, only the POST goes through a reused `requests.Session`."""
+the request, only the POST goes through a reused `requests.Session` (its adapter, by
+at_post.form_post: tests/unit/duka/notifications/sms/test_at_post.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from africastalking.Service import AfricasTalkingException, Service
+from africastalking.Service import DEFAULT_TIMEOUT_S, AfricasTalkingException, Service
 
 from duka.notifications.sms import at_session
 from duka.notifications.sms.at_session import KeepAliveSMSService
@@ -32,19 +33,34 @@ def _response(status: int, body: object) -> requests.Response:
 
 @pytest.fixture
 def posts(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every Session.post, with the session that made it; `requests.post` is forbidden."""
+    """Every form POST, with the session that made it; `requests.post` is forbidden."""
     calls: list[dict[str, Any]] = []
 
-    def session_post(self: requests.Session, **kwargs: Any) -> requests.Response:
-        calls.append({"session": self, "thread": threading.get_ident(), **kwargs})
+    def form_post(
+        session: requests.Session, url: str, headers: Any, data: Any, timeout: Any
+    ) -> requests.Response:
+        calls.append(
+            {
+                "session": session,
+                "thread": threading.get_ident(),
+                "url": url,
+                "headers": headers,
+                "data": data,
+                "timeout": timeout,
+            }
+        )
         return _response(201, ANSWER)
 
     def module_post(*args: Any, **kwargs: Any) -> requests.Response:
         raise AssertionError("requests.post opens a connection per send")
 
-    monkeypatch.setattr(requests.Session, "post", session_post)
+    monkeypatch.setattr(at_session, "form_post", form_post)
     monkeypatch.setattr(requests, "post", module_post)
     return calls
+
+
+def _answer(monkeypatch: pytest.MonkeyPatch, answer: requests.Response) -> None:
+    monkeypatch.setattr(at_session, "form_post", lambda *args: answer)
 
 
 def _service(**kwargs: Any) -> KeepAliveSMSService:
@@ -70,9 +86,7 @@ def test_the_sdk_builds_the_request_and_parses_the_answer(
 
 
 def test_an_error_answer_is_still_the_sdks_exception(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        requests.Session, "post", lambda self, **kw: _response(401, "The supplied authentication")
-    )
+    _answer(monkeypatch, _response(401, "The supplied authentication"))
     with pytest.raises(AfricasTalkingException, match="authentication"):
         _service().send("Hi", ["+254711000001"])
 
@@ -82,7 +96,7 @@ def test_an_error_answer_keeps_its_status_and_retry_after(
 ) -> None:
     answer = _response(503, "Maintenance")
     answer.headers["Retry-After"] = "120"
-    monkeypatch.setattr(requests.Session, "post", lambda self, **kw: answer)
+    _answer(monkeypatch, answer)
     with pytest.raises(ProviderHTTPError) as raised:
         _service().send("Hi", ["+254711000001"])
     assert (raised.value.status_code, raised.value.retry_after) == (503, "120")
@@ -92,15 +106,39 @@ def test_an_error_answer_keeps_its_status_and_retry_after(
 def test_a_transport_failure_says_whether_the_request_left(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def fail(self: requests.Session, **kwargs: Any) -> requests.Response:
+    def fail(*args: Any) -> requests.Response:
         raise requests.ReadTimeout("read")
 
-    monkeypatch.setattr(requests.Session, "post", fail)
+    monkeypatch.setattr(at_session, "form_post", fail)
     with pytest.raises(RequestFailedError) as raised:
         _service().send("Hi", ["+254711000001"])
     assert isinstance(raised.value.cause, requests.ReadTimeout)
-    # No connection of ours was used (post is faked): how far it got is not known.
+    # No connection of ours was used (the POST is faked): how far it got is not known.
     assert raised.value.request_sent is None
+
+
+def test_a_post_the_sdk_sms_service_never_makes_still_goes_through_the_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def session_post(self: requests.Session, **kwargs: Any) -> requests.Response:
+        calls.append(kwargs)
+        return _response(201, ANSWER)
+
+    monkeypatch.setattr(requests.Session, "post", session_post)
+    url = "https://api.africastalking.com/version1/messaging"
+    answer = _service()._Service__make_post_request(url, {}, "raw=1", {"page": "2"})
+    assert answer.status_code == 201
+    assert calls == [
+        {
+            "url": url,
+            "headers": {},
+            "params": {"page": "2"},
+            "data": "raw=1",
+            "timeout": DEFAULT_TIMEOUT_S,
+        }
+    ]
 
 
 def test_sessions_use_connections_that_track_the_request() -> None:
