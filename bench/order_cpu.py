@@ -24,31 +24,22 @@ import argparse
 import asyncio
 import gc
 import json
-import logging.config
 import os
-import socket
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.config import RESULTS_DIR, ROOT, BenchConfig
+from bench.config import ROOT, BenchConfig
 from bench.database import BenchDatabase
 from bench.fixed_rate import ITEMS
-from bench.issuer import BenchIssuer
-from bench.servers import BENCH_LIMITS
+from bench.in_process import run_in_process
 
 PATH = "/api/v1/orders"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _bodies(customers: int) -> list[bytes]:
+def order_bodies(customers: int) -> list[bytes]:
     return [
         json.dumps(
             {
@@ -61,21 +52,6 @@ def _bodies(customers: int) -> list[bytes]:
         ).encode()
         for i in range(customers * len(ITEMS))
     ]
-
-
-def _configure_logging(level: str) -> None:
-    """As `duka serve` configures its workers (uvicorn's default where a commit has none)."""
-    try:
-        from duka.core.logs import logging_config
-        from duka.core.settings import get_settings
-    except ImportError:  # a commit before Duka's own log format
-        from uvicorn.config import LOGGING_CONFIG
-
-        logging.config.dictConfig(LOGGING_CONFIG)
-        logging.getLogger("uvicorn.error").setLevel(level.upper())
-        return
-    settings = get_settings()
-    logging.config.dictConfig(logging_config(settings.log_format_effective, level, "api"))
 
 
 class Driver:
@@ -149,7 +125,7 @@ async def _measure(args: argparse.Namespace, token: str, db: BenchDatabase) -> d
     from api.main import create_app
 
     app = create_app()
-    bodies = _bodies(args.customers)
+    bodies = order_bodies(args.customers)
     rounds: list[dict[str, float]] = []
     async with app.router.lifespan_context(app):
         driver = Driver(app, token, bodies)
@@ -199,31 +175,7 @@ def main() -> int:
         customers=args.customers,
     )
     db = BenchDatabase(config)
-    db.start()
-    db.reset()
-    issuer = BenchIssuer(_free_port())
-    os.environ.update(
-        {
-            **BENCH_LIMITS,
-            "DUKA_DATABASE_URL": db.url,
-            "DUKA_OIDC_ISSUER": issuer.issuer,
-            "DUKA_LOG_LEVEL": os.environ.get("DUKA_LOG_LEVEL", "info"),
-        }
-    )
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    log_path = RESULTS_DIR / "order-cpu.log"
-    # Log lines to a file, as bench/servers.py sends a server's: stderr is the file now.
-    with log_path.open("ab") as log:
-        os.dup2(log.fileno(), 2)
-    _configure_logging(os.environ["DUKA_LOG_LEVEL"])
-    try:
-        import uvloop
-
-        with issuer.serving():
-            result = uvloop.run(_measure(args, issuer.token(), db))
-    finally:
-        if not os.environ.get("BENCH_KEEP_POSTGRES"):
-            db.stop()
+    result = run_in_process(db, "order-cpu.log", lambda token: _measure(args, token, db))
     result = {
         "label": args.label,
         "root": str(ROOT),

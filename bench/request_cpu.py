@@ -36,13 +36,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.config import RESULTS_DIR, ROOT, BenchConfig
+from bench.config import ROOT, BenchConfig
 from bench.database import BenchDatabase
-from bench.issuer import BenchIssuer
+from bench.in_process import run_in_process
 from bench.machine import machine_info
-from bench.order_cpu import _bodies, _configure_logging, _free_port
+from bench.order_cpu import order_bodies
 from bench.request_driver import Driver
-from bench.servers import BENCH_LIMITS
 from bench.sms.allin import postgres_cpu_s, postmaster_pid
 
 CALLBACK_SECRET = "bench-request-cpu-callback-secret"  # fake, for this local run only
@@ -136,7 +135,7 @@ async def _measure(args: argparse.Namespace, token: str, db: BenchDatabase) -> d
     levels = [int(c) for c in args.concurrency.split(",")]
     rounds: dict[int, list[dict[str, dict[str, float]]]] = {c: [] for c in levels}
     async with app.router.lifespan_context(app):
-        driver = Driver(app, token, _bodies(args.customers))
+        driver = Driver(app, token, order_bodies(args.customers))
         for level in levels:  # keys fetched, snapshots taken, statements prepared
             db.clear_orders()
             await _life(app, driver, probe, min(args.orders, 500), level)
@@ -178,31 +177,12 @@ def main() -> int:
     )
     meta = machine_info()  # before the run: its load average is the machine's, not ours
     db = BenchDatabase(config)
-    db.start()
-    db.reset()
-    issuer = BenchIssuer(_free_port())
-    os.environ.update(
-        {
-            **BENCH_LIMITS,
-            "DUKA_DATABASE_URL": db.url,
-            "DUKA_OIDC_ISSUER": issuer.issuer,
-            "DUKA_AT_CALLBACK_SECRET": CALLBACK_SECRET,
-            "DUKA_LOG_LEVEL": os.environ.get("DUKA_LOG_LEVEL", "info"),
-        }
+    result = run_in_process(
+        db,
+        "request-cpu.log",
+        lambda token: _measure(args, token, db),
+        {"DUKA_AT_CALLBACK_SECRET": CALLBACK_SECRET},
     )
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    # Log lines to a file, as bench/servers.py sends a server's: stderr is the file now.
-    with (RESULTS_DIR / "request-cpu.log").open("ab") as log:
-        os.dup2(log.fileno(), 2)
-    _configure_logging(os.environ["DUKA_LOG_LEVEL"])
-    try:
-        import uvloop
-
-        with issuer.serving():
-            result = uvloop.run(_measure(args, issuer.token(), db))
-    finally:
-        if not os.environ.get("BENCH_KEEP_POSTGRES"):
-            db.stop()
     result = {
         "meta": meta,
         "label": args.label,

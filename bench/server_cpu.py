@@ -24,9 +24,9 @@ import httpx
 
 from bench.config import ROOT, BenchConfig
 from bench.database import BenchDatabase, customer_code
+from bench.in_process import free_port
 from bench.issuer import BenchIssuer
 from bench.machine import machine_info, process_tree_cpu_s
-from bench.order_cpu import _free_port
 from bench.servers import duka_command, running
 from bench.wrk import run_wrk
 
@@ -65,7 +65,7 @@ def main() -> int:
     db = BenchDatabase(config)
     db.start()
     db.reset()
-    issuer = BenchIssuer(_free_port())
+    issuer = BenchIssuer(free_port())
     per: dict[str, list[float]] = {}
     try:
         with (

@@ -32,6 +32,7 @@ from typing import Any
 from bench.config import ROOT, BenchConfig
 from bench.database import BenchDatabase
 from bench.order_sql import order_customers, order_params
+from bench.sms.allin import postgres_cpu_s, postmaster_pid
 from duka.core.settings import Settings
 from duka.db.engine import Database
 from duka.notifications.outbox.reports import store_report
@@ -46,22 +47,8 @@ CLAIM_BATCH = 100
 
 
 def _server_cpu_s(data_dir: Path) -> float:
-    """CPU seconds of the postmaster and its children, living and exited."""
-    postmaster = int((data_dir.resolve() / "postmaster.pid").read_text().split()[0])
-    tick = 100.0  # USER_HZ on Linux
-
-    def fields(pid: int) -> list[str]:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-    own = fields(postmaster)
-    total = sum(int(v) for v in own[11:15])  # utime, stime, cutime, cstime
-    children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
-    for child in children:
-        try:
-            total += sum(int(v) for v in fields(int(child))[11:13])
-        except FileNotFoundError:  # exited meanwhile: in cutime at the next read
-            continue
-    return total / tick
+    """CPU seconds of the whole cluster (postmaster and children, living and exited)."""
+    return sum(postgres_cpu_s(postmaster_pid(data_dir)).values())
 
 
 def _fill(db: BenchDatabase, rows: int) -> None:
