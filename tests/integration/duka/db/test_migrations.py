@@ -164,41 +164,30 @@ def test_0005_downgrades_to_0004_and_back(scratch_url: str) -> None:
     assert schema(sa_url)[1] == "0005"
 
 
-def test_0006_adds_the_traceparent_column_and_takes_it_away(scratch_url: str) -> None:
+def notifications_names(sa_url: str) -> set[str]:
+    """The notifications table's column and index names."""
+    engine = create_engine(sa_url)
+    try:
+        with engine.connect() as conn:
+            found = inspect(conn)
+            columns = {str(c["name"]) for c in found.get_columns("notifications")}
+            return columns | {str(i["name"]) for i in found.get_indexes("notifications")}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("revision", "previous", "name"),
+    [("0006", "0005", "traceparent"), ("0007", "0006", "ix_notifications_updated_at")],
+)
+def test_a_revision_adds_its_part_of_notifications_and_takes_it_away(
+    scratch_url: str, revision: str, previous: str, name: str
+) -> None:
     sa_url = Settings(database_url=scratch_url).sqlalchemy_url(scratch_url)
-
-    def columns() -> set[str]:
-        engine = create_engine(sa_url)
-        try:
-            with engine.connect() as conn:
-                return {c["name"] for c in inspect(conn).get_columns("notifications")}
-        finally:
-            engine.dispose()
-
-    migrate.upgrade(sa_url, "0006")
-    assert "traceparent" in columns()
-    migrate.downgrade(sa_url, "0005")
-    assert schema(sa_url)[1] == "0005"
-    assert "traceparent" not in columns()
-    migrate.upgrade(sa_url, "0006")
-    assert "traceparent" in columns()
-
-
-def test_0007_adds_the_updated_at_index_and_takes_it_away(scratch_url: str) -> None:
-    sa_url = Settings(database_url=scratch_url).sqlalchemy_url(scratch_url)
-
-    def indexes() -> set[str]:
-        engine = create_engine(sa_url)
-        try:
-            with engine.connect() as conn:
-                return {str(i["name"]) for i in inspect(conn).get_indexes("notifications")}
-        finally:
-            engine.dispose()
-
-    migrate.upgrade(sa_url, "0007")
-    assert "ix_notifications_updated_at" in indexes()
-    migrate.downgrade(sa_url, "0006")
-    assert schema(sa_url)[1] == "0006"
-    assert "ix_notifications_updated_at" not in indexes()
-    migrate.upgrade(sa_url, "0007")
-    assert "ix_notifications_updated_at" in indexes()
+    migrate.upgrade(sa_url, revision)
+    assert name in notifications_names(sa_url)
+    migrate.downgrade(sa_url, previous)
+    assert schema(sa_url)[1] == previous
+    assert name not in notifications_names(sa_url)
+    migrate.upgrade(sa_url, revision)
+    assert name in notifications_names(sa_url)
